@@ -1,0 +1,3 @@
+"""The mlp-numpy reference network in TensorFlow/Keras."""
+
+__version__ = "0.1.0"
