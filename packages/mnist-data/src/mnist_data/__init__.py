@@ -7,6 +7,7 @@
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -74,9 +75,14 @@ def load(
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
-    images_path, labels_path = ensure_files(
-        SPLITS[split], resolve_data_dir(data_dir), mirrors=mirrors, timeout=timeout
-    )
+    folder = resolve_data_dir(data_dir)
+    ensure_files(SPLITS[split], folder, mirrors=mirrors, timeout=timeout)
+    return read_split(split, folder)
+
+
+def read_split(split: str, folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Parse the `split` files already in `folder` (no download, no checksum) and check them."""
+    images_path, labels_path = (folder / name for name in SPLITS[split])
     images = check_images(read_idx(images_path), images_path.name)
     labels = check_labels(read_idx(labels_path), labels_path.name)
     if len(images) != len(labels):

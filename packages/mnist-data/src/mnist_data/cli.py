@@ -1,31 +1,84 @@
 """The ``mnist-data`` command line: ``download`` fills the cache, ``info`` describes it."""
 
-import click
+import sys
 
-from mnist_data import load
+import click
+import numpy as np
+
+from mnist_data import read_split
 from mnist_data.cache import resolve_data_dir
-from mnist_data.download import FILES, SPLITS, ensure_files
+from mnist_data.download import (
+    DEFAULT_TIMEOUT,
+    FILES,
+    MIRROR_ENV,
+    SPLITS,
+    DownloadError,
+    ensure_files,
+    verify,
+)
+from mnist_data.idx import IdxError
+
+DIR_OPTION = click.option(
+    "--dir",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    help="Cache folder (default: $MNIST_DATA_DIR, else the checkout's data/, else ~/.cache).",
+)
 
 
 @click.group()
 def main() -> None:
-    """Download, verify and describe the MNIST files."""
+    """Download, verify and describe the four original MNIST files."""
 
 
 @main.command()
-@click.option("--dir", "data_dir", type=click.Path(file_okay=False), help="Cache folder.")
-@click.option("--mirror", "mirrors", multiple=True, help="Extra mirror, tried first (repeatable).")
-def download(data_dir: str | None, mirrors: tuple[str, ...]) -> None:
+@DIR_OPTION
+@click.option(
+    "--mirror",
+    "mirrors",
+    multiple=True,
+    help=f"Mirror tried first: a folder, file:// or http(s):// URL. Repeatable; ${MIRROR_ENV} "
+    "(comma-separated) comes next, then the public mirrors.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds without data before a network mirror is abandoned.",
+)
+def download(data_dir: str | None, mirrors: tuple[str, ...], timeout: float) -> None:
     """Download the four MNIST files into the cache and verify their checksums."""
     folder = resolve_data_dir(data_dir)
-    for path in ensure_files(list(FILES), folder, mirrors=mirrors):
-        click.echo(f"{path}  sha256 {FILES[path.name].sha256}  ok")
+    try:
+        paths = ensure_files(list(FILES), folder, mirrors=mirrors, timeout=timeout)
+    except DownloadError as error:
+        raise click.ClickException(str(error)) from None
+    for path in paths:
+        click.echo(f"{path}  sha256 {FILES[path.name].sha256}  verified")
 
 
 @main.command()
-@click.option("--dir", "data_dir", type=click.Path(file_okay=False), help="Cache folder.")
+@DIR_OPTION
 def info(data_dir: str | None) -> None:
-    """Describe the cached files: checksums, counts per class, pixel mean."""
+    """Describe the cache: files and checksums, items and counts per class, pixel mean."""
+    folder = resolve_data_dir(data_dir)
+    click.echo(f"cache: {folder}")
+    missing = False
+    for remote in FILES.values():
+        path = folder / remote.name
+        state = "verified" if verify(path, remote) else "missing" if not path.exists() else "BAD"
+        missing |= state != "verified"
+        click.echo(f"  {remote.name:28} {remote.size:>9} bytes  sha256 {remote.sha256}  {state}")
+    if missing:
+        click.echo("Some files are missing or bad: run `mnist-data download`.", err=True)
+        sys.exit(1)
     for split in SPLITS:
-        images, labels = load(split, data_dir=data_dir)
+        try:
+            images, labels = read_split(split, folder)
+        except IdxError as error:
+            raise click.ClickException(str(error)) from None
+        per_class = np.bincount(labels, minlength=10)
+        counts = " ".join(f"{digit}:{n}" for digit, n in enumerate(per_class))
         click.echo(f"{split}: {len(labels)} images, pixel mean {images.mean():.2f}")
+        click.echo(f"  per class {counts}")

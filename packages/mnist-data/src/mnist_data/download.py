@@ -184,9 +184,13 @@ def open_source(mirror: str, name: str, timeout: float) -> Iterator[IO[bytes]]:
     except urllib.error.HTTPError as error:
         raise MirrorFailure(f"HTTP {error.code} {error.reason}") from None
     except urllib.error.URLError as error:
+        if isinstance(error.reason, TimeoutError):
+            raise MirrorFailure(f"timed out (no answer for {timeout:g} s)") from None
         raise MirrorFailure(f"cannot connect ({error.reason})") from None
     except TimeoutError:
         raise MirrorFailure(f"timed out (no data for {timeout:g} s)") from None
+    except http.client.IncompleteRead:
+        raise MirrorFailure("truncated: the connection closed before the end") from None
     except FileNotFoundError:
         raise MirrorFailure("no such file") from None
     except (OSError, http.client.HTTPException) as error:
