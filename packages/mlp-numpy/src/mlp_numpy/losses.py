@@ -1,0 +1,104 @@
+"""Losses, each beside its gradient with respect to the logits z (docs/model-spec.md#losses).
+
+`z` are the output layer's pre-activations, `a = f(z)` the network's outputs, `y` the
+one-hot targets, all of shape (N, K). `value` is the batch loss; `gradient` writes
+∂L/∂z into `out`, which is where backpropagation starts.
+
+    cross_entropy  L = (1/N) Σ_n [logsumexp(z_n) − Σ_k y_nk z_nk]      ∂L/∂z = (a − y) / N
+    mse            L = (1/D) Σ (a − y)²                                ∂L/∂a = 2 (a − y) / D
+    bce            L = (1/D) Σ [softplus(z) − y z]                     ∂L/∂z = (a − y) / D
+
+D is the number of terms averaged over: N·K for reduction "mean" (as PyTorch's
+MSELoss and BCELoss), N for "sum_outputs" (sum over outputs, mean over samples).
+Cross-entropy always divides by N. mse passes ∂L/∂a through the output activation's
+Jacobian; cross-entropy (with softmax) and bce (with sigmoid) use the fused forms
+above, which never divide by a probability.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def logsumexp(z: np.ndarray) -> np.ndarray:
+    """log Σ_k e^(z_k) per row, as m + log Σ e^(z − m) with m = max z so exp never overflows."""
+    m = z.max(axis=1, keepdims=True)
+    return (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + e^z) = max(z, 0) + log1p(e^(−|z|)), finite for every finite z."""
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+class CrossEntropy:
+    """Cross-entropy of softmax outputs, from the logits."""
+
+    name = "cross_entropy"
+
+    def divisor(self, n: int, k: int) -> int:
+        return n
+
+    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+        """(1/N) Σ_n [logsumexp(z_n) − z_n·y_n]: −log softmax(z)_label, computed stably."""
+        z = z.astype(np.float64, copy=False)
+        return float((logsumexp(z) - (z * y).sum(axis=1)).sum() / self.divisor(*z.shape))
+
+    def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+        """∂L/∂z = (softmax(z) − y) / N."""
+        np.subtract(a, y, out=out)
+        out *= 1 / self.divisor(*z.shape)
+
+
+class MeanSquaredError:
+    """Squared error of the outputs a, averaged over N·K ("mean") or N ("sum_outputs")."""
+
+    name = "mse"
+
+    def __init__(self, reduction: str, output) -> None:
+        self.reduction = reduction
+        self.output = output
+
+    def divisor(self, n: int, k: int) -> int:
+        return n * k if self.reduction == "mean" else n
+
+    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+        """(1/D) Σ (a − y)²."""
+        error = a.astype(np.float64) - y
+        return float((error * error).sum() / self.divisor(*z.shape))
+
+    def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+        """∂L/∂a = 2 (a − y) / D, then ∂L/∂z through the output activation."""
+        grad_a = (a - y) * (2 / self.divisor(*z.shape))
+        out[...] = self.output.backward(a, grad_a)
+
+
+class BinaryCrossEntropy:
+    """Binary cross-entropy of sigmoid outputs, from the logits."""
+
+    name = "bce"
+
+    def __init__(self, reduction: str) -> None:
+        self.reduction = reduction
+
+    def divisor(self, n: int, k: int) -> int:
+        return n * k if self.reduction == "mean" else n
+
+    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+        """(1/D) Σ [softplus(z) − y z], which is −[y log σ(z) + (1 − y) log(1 − σ(z))]."""
+        z = z.astype(np.float64, copy=False)
+        return float((softplus(z) - y * z).sum() / self.divisor(*z.shape))
+
+    def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+        """∂L/∂z = (σ(z) − y) / D."""
+        np.subtract(a, y, out=out)
+        out *= 1 / self.divisor(*z.shape)
+
+
+def make_loss(name: str, reduction: str, output):
+    """The loss called `name` in the spec; `output` is the output activation (for mse)."""
+    if name == "cross_entropy":
+        return CrossEntropy()
+    if name == "mse":
+        return MeanSquaredError(reduction, output)
+    return BinaryCrossEntropy(reduction)

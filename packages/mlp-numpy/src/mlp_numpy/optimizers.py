@@ -1,0 +1,93 @@
+"""Optimizers (docs/model-spec.md#optimizers), updating parameters in place.
+
+All parameters live in one flat array `w` and their gradients in one flat array `g`
+(the layers are views into them), so each update is a handful of vectorized
+operations over the whole network. `g` is overwritten: it serves as scratch space.
+
+With weight decay λ (coupled L2, as PyTorch), first g ← g + λ w. Then, with η the
+learning rate and t the number of updates so far including this one:
+
+    sgd        w ← w − η g
+    momentum   v ← μ v + g;  w ← w − η v
+    nesterov   v ← μ v + g;  w ← w − η (g + μ v)
+    adam       m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²
+               w ← w − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .spec import Optimizer
+
+
+class SGD:
+    """Stochastic gradient descent, optionally with (Nesterov) momentum."""
+
+    def __init__(self, spec: Optimizer, w: np.ndarray) -> None:
+        self.momentum = spec.momentum
+        self.nesterov = spec.nesterov
+        self.weight_decay = spec.weight_decay
+        self.velocity = np.zeros_like(w) if spec.momentum else None
+
+    def step(self, w: np.ndarray, g: np.ndarray, lr: float) -> None:
+        if self.weight_decay:
+            w_decay = w * self.weight_decay
+            g += w_decay
+        if self.velocity is not None:
+            v = self.velocity
+            v *= self.momentum
+            v += g  # v ← μ v + g
+            if self.nesterov:
+                g += self.momentum * v  # g + μ v
+            else:
+                g[...] = v
+        g *= lr
+        w -= g
+
+
+class Adam:
+    """Adam with bias correction (Kingma & Ba, Algorithm 1), written as PyTorch computes it:
+
+    w ← w − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε),
+
+    which is η m̂ / (√v̂ + ε) rearranged so that m̂ and v̂ are never materialized.
+    The corrections 1 − βᵗ are Python floats (float64) whatever the training dtype.
+    """
+
+    def __init__(self, spec: Optimizer, w: np.ndarray) -> None:
+        self.beta1, self.beta2, self.eps = spec.beta1, spec.beta2, spec.eps
+        self.weight_decay = spec.weight_decay
+        self.m = np.zeros_like(w)
+        self.v = np.zeros_like(w)
+        self.scratch = np.empty_like(w)
+        self.t = 0
+
+    def step(self, w: np.ndarray, g: np.ndarray, lr: float) -> None:
+        m, v, s = self.m, self.v, self.scratch
+        self.t += 1
+        if self.weight_decay:
+            np.multiply(w, self.weight_decay, out=s)
+            g += s
+        m *= self.beta1
+        np.multiply(g, 1 - self.beta1, out=s)
+        m += s  # m ← β₁ m + (1 − β₁) g
+        v *= self.beta2
+        np.multiply(g, g, out=s)
+        s *= 1 - self.beta2
+        v += s  # v ← β₂ v + (1 − β₂) g²
+        correction1 = 1 - self.beta1**self.t
+        correction2 = 1 - self.beta2**self.t
+        np.sqrt(v, out=s)
+        s /= math.sqrt(correction2)
+        s += self.eps  # √v̂ + ε
+        np.divide(m, s, out=s)
+        s *= lr / correction1  # η m̂ / (√v̂ + ε)
+        w -= s
+
+
+def make_optimizer(spec: Optimizer, w: np.ndarray) -> SGD | Adam:
+    """The optimizer of the spec, with its state shaped like the flat parameters `w`."""
+    return Adam(spec, w) if spec.name == "adam" else SGD(spec, w)
