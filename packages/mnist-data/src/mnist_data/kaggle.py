@@ -4,6 +4,7 @@ Each row is ``label,pixel0,...,pixel783`` with integers 0-255 (pixel k is row k 
 column k % 28). Reading gives the same arrays as `mnist_data.load`.
 """
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -24,12 +25,13 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
                 f"{path.name}: header must be 'label' then {PIXELS} pixel columns, "
                 f"found {len(header)} columns starting {header[0]!r}"
             )
-        try:
-            table = np.loadtxt(f, delimiter=",", dtype=np.int64, ndmin=2)
-        except ValueError as error:
-            raise ValueError(f"{path.name}: {error}") from None
-    if table.size == 0:
-        table = table.reshape(0, 1 + PIXELS)
+        rows = f.read()
+    if not rows.strip():
+        return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
+    try:
+        table = np.loadtxt(io.StringIO(rows), delimiter=",", dtype=np.int64, ndmin=2)
+    except ValueError as error:
+        raise ValueError(f"{path.name}: {error}") from None
     if table.shape[1] != 1 + PIXELS:
         raise ValueError(f"{path.name}: rows have {table.shape[1]} columns, expected {1 + PIXELS}")
     if table.min(initial=0) < 0 or table[:, 1:].max(initial=0) > 255:
