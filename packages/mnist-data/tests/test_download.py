@@ -168,3 +168,13 @@ def test_two_processes_downloading_at_once_both_succeed(tmp_path, http_mirror, m
         f"/together/{name}" for name in mnist_data.SPLITS["test"] for _ in range(2)
     )
     assert sorted(os.listdir(tmp_path)) == sorted(mnist_data.SPLITS["test"])
+
+
+def test_an_interrupted_download_leaves_nothing(tmp_path):
+    def interrupted():
+        yield CONTENT[:100]
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        download.copy_verified(interrupted(), SAMPLE, tmp_path / SAMPLE.name, progress=False)
+    assert os.listdir(tmp_path) == []

@@ -20,7 +20,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -153,7 +152,7 @@ def fetch(
     for mirror in mirrors:
         try:
             with open_source(mirror, remote.name, timeout) as source:
-                copy_verified(source, remote, path, progress=progress)
+                copy_verified(read_chunks(source, timeout), remote, path, progress=progress)
             return
         except MirrorFailure as failure:
             failures.append(f"  {mirror}: {failure}")
@@ -165,46 +164,66 @@ def fetch(
     )
 
 
-@contextmanager
-def open_source(mirror: str, name: str, timeout: float) -> Iterator[IO[bytes]]:
-    """Open `name` on `mirror` for reading; any failure becomes a `MirrorFailure`."""
+def open_source(mirror: str, name: str, timeout: float) -> IO[bytes]:
+    """Open `name` on `mirror` for reading; failing to reach it raises `MirrorFailure`."""
     scheme = urllib.parse.urlsplit(mirror).scheme.lower()
     try:
         if scheme in ("http", "https"):
             url = urllib.parse.urljoin(mirror.rstrip("/") + "/", name)
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                yield response
+            return urllib.request.urlopen(url, timeout=timeout)
+        if scheme == "file":
+            folder = Path(urllib.request.url2pathname(urllib.parse.urlsplit(mirror).path))
         else:
-            if scheme == "file":
-                folder = Path(urllib.request.url2pathname(urllib.parse.urlsplit(mirror).path))
-            else:
-                folder = Path(mirror).expanduser()
-            with (folder / name).open("rb") as f:
-                yield f
-    except urllib.error.HTTPError as error:
-        raise MirrorFailure(f"HTTP {error.code} {error.reason}") from None
-    except urllib.error.URLError as error:
-        if isinstance(error.reason, TimeoutError):
-            raise MirrorFailure(f"timed out (no answer for {timeout:g} s)") from None
-        raise MirrorFailure(f"cannot connect ({error.reason})") from None
-    except TimeoutError:
-        raise MirrorFailure(f"timed out (no data for {timeout:g} s)") from None
-    except http.client.IncompleteRead:
-        raise MirrorFailure("truncated: the connection closed before the end") from None
-    except FileNotFoundError:
-        raise MirrorFailure("no such file") from None
+            folder = Path(mirror).expanduser()
+        return (folder / name).open("rb")
     except (OSError, http.client.HTTPException) as error:
-        raise MirrorFailure(f"{type(error).__name__}: {error}") from None
+        raise mirror_failure(error, timeout) from None
 
 
-def copy_verified(source: IO[bytes], remote: RemoteFile, path: Path, *, progress: bool) -> None:
-    """Stream `source` to a temporary file beside `path`, check it, then rename it into place."""
+def read_chunks(source: IO[bytes], timeout: float) -> Iterator[bytes]:
+    """The bytes of `source` in chunks; failing to read raises `MirrorFailure`."""
+    while True:
+        try:
+            chunk = source.read(CHUNK)
+        except (OSError, http.client.HTTPException) as error:
+            raise mirror_failure(error, timeout) from None
+        if not chunk:
+            return
+        yield chunk
+
+
+def mirror_failure(error: Exception, timeout: float) -> MirrorFailure:
+    """A short reason for a failure to open or read a mirror."""
+    if isinstance(error, urllib.error.HTTPError):
+        return MirrorFailure(f"HTTP {error.code} {error.reason}")
+    if isinstance(error, urllib.error.URLError) and not isinstance(error.reason, TimeoutError):
+        return MirrorFailure(f"cannot connect ({error.reason})")
+    if isinstance(error, urllib.error.URLError | TimeoutError):  # URLError here wraps a timeout
+        return MirrorFailure(f"timed out (no data for {timeout:g} s)")
+    if isinstance(error, http.client.IncompleteRead):
+        return MirrorFailure("truncated: the connection closed before the end")
+    if isinstance(error, FileNotFoundError):
+        return MirrorFailure("no such file")
+    return MirrorFailure(f"{type(error).__name__}: {error}")
+
+
+def copy_verified(
+    chunks: Iterator[bytes], remote: RemoteFile, path: Path, *, progress: bool
+) -> None:
+    """Write `chunks` to a temporary file beside `path`, check it, then rename it into place.
+
+    Errors writing the cache itself (a full disk, no permission) are not the mirror's
+    fault: they propagate as they are.
+    """
     sha256, md5 = hashlib.sha256(), hashlib.md5()
     size = 0
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{remote.name}.", suffix=".part")
     try:
-        with os.fdopen(handle, "wb") as out, progress_bar(remote, progress) as bar:
-            while chunk := source.read(CHUNK):
+        bar = click.progressbar(
+            length=remote.size, label=remote.name, file=sys.stderr, hidden=not progress
+        )
+        with os.fdopen(handle, "wb") as out, bar:
+            for chunk in chunks:
                 size += len(chunk)
                 if size > remote.size:
                     raise MirrorFailure(f"more than the expected {remote.size} bytes")
@@ -223,20 +242,3 @@ def copy_verified(source: IO[bytes], remote: RemoteFile, path: Path, *, progress
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-
-@contextmanager
-def progress_bar(remote: RemoteFile, show: bool) -> Iterator[object]:
-    """A click progress bar on stderr when `show`, else an object whose update does nothing."""
-    if not show:
-        yield _NoBar()
-        return
-    with click.progressbar(
-        length=remote.size, label=remote.name, file=sys.stderr, show_pos=False
-    ) as bar:
-        yield bar
