@@ -53,6 +53,8 @@ __all__ = [
     "one_hot",
     "random_subset",
     "read_csv",
+    "read_idx",
+    "read_split",
     "standardize",
     "stratified_subset",
     "train_val_split",

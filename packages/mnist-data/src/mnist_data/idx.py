@@ -21,8 +21,6 @@ from pathlib import Path
 import numpy as np
 
 UNSIGNED_BYTE = 0x08
-IMAGES_MAGIC = 2051
-LABELS_MAGIC = 2049
 GZIP_SIGNATURE = b"\x1f\x8b"
 
 
