@@ -1,0 +1,507 @@
+"""The `mlp-compare` command line: run, list, train, evaluate, equivalence, bench, report."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from mlp_compare import frameworks as fw
+from mlp_compare.experiment import (
+    DEFAULT_EXPERIMENT,
+    Experiment,
+    ExperimentError,
+    load_experiment,
+    shipped_names,
+)
+
+INTERRUPTED_EXIT = 130
+
+
+def split_list(choices: tuple[str, ...]):
+    """A click callback for comma-separated choices ("numpy,torch")."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+        if value is None:
+            return None
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        unknown = [item for item in items if item not in choices]
+        if unknown or not items:
+            raise click.BadParameter(
+                f"{', '.join(unknown) or repr(value)} is not one of {', '.join(choices)}"
+            )
+        return list(dict.fromkeys(items))
+
+    return callback
+
+
+FRAMEWORK_LIST = click.option(
+    "--framework",
+    "-f",
+    callback=split_list(tuple(fw.REGISTRY)),
+    help="Comma-separated frameworks: numpy,torch,tf (default: all of them).",
+)
+DEVICE_LIST = click.option(
+    "--device",
+    "-d",
+    callback=split_list(fw.DEVICES),
+    help="Comma-separated devices: cpu,gpu (default: both).",
+)
+ONE_FRAMEWORK = click.option(
+    "--framework", "-f", "framework", required=True, type=click.Choice(tuple(fw.REGISTRY))
+)
+EXPERIMENT = click.option(
+    "--experiment",
+    "-e",
+    default=DEFAULT_EXPERIMENT,
+    show_default=True,
+    help="A shipped experiment's name (see `mlp-compare list`) or a TOML file.",
+)
+EPOCHS = click.option("--epochs", type=click.IntRange(min=1), help="Override training.epochs.")
+SEED = click.option("--seed", type=click.IntRange(min=0), help="Override training.seed.")
+
+
+def experiments_for(name: str, epochs: int | None, seed: int | None) -> list[Experiment]:
+    names = shipped_names() if name == "all" else [name]
+    try:
+        return [load_experiment(n, epochs=epochs, seed=seed) for n in names]
+    except ExperimentError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def framework_or_fail(name: str) -> fw.Framework:
+    framework = fw.get(name)
+    if not framework.available:
+        raise click.ClickException(
+            f"{framework.display} is not installed ({framework.error}). "
+            f"Install: {framework.install_hint}"
+        )
+    return framework
+
+
+def backend_device(framework: fw.Framework, device: str) -> str:
+    resolved, reason = framework.resolve_device(device)
+    if resolved is None:
+        raise click.ClickException(f"{framework.display} cannot run on {device}: {reason}")
+    return resolved
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mlp-compare")
+def main() -> None:
+    """Train one MLP with NumPy, PyTorch and TensorFlow on every device; say why results differ."""
+
+
+@main.command()
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Every framework × device (the default); missing ones show as skipped.",
+)
+@FRAMEWORK_LIST
+@DEVICE_LIST
+@EXPERIMENT
+@EPOCHS
+@SEED
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run folder (default: results/<run-id>).",
+)
+@click.option(
+    "--equivalence-steps",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Lockstep steps per experiment, every framework against NumPy (0: off).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="CPU threads for every framework (default: each framework's own).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or table; print the folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print results.json on stdout at the end.")
+def run(
+    everything: bool,
+    framework: list[str] | None,
+    device: list[str] | None,
+    experiment: str,
+    epochs: int | None,
+    seed: int | None,
+    out: Path | None,
+    equivalence_steps: int,
+    threads: int | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Train an experiment in every framework on every device and write the report.
+
+    `--experiment all` runs every shipped experiment. Ctrl-C stops at the next epoch and keeps
+    what finished; a second Ctrl-C stops at once.
+    """
+    from mlp_compare.display import QuietDisplay, RichDisplay
+    from mlp_compare.report import render
+    from mlp_compare.results import new_results
+    from mlp_compare.runner import Runner, StopFlag, StopRequested, targets
+
+    if everything and (framework or device):
+        raise click.UsageError(
+            "--all already means every framework and device; drop --framework/--device"
+        )
+    chosen = experiments_for(experiment, epochs, seed)
+    frameworks = [fw.get(name) for name in (framework or list(fw.REGISTRY))]
+    if threads:
+        fw.set_threads(threads, frameworks)
+    plan = targets(frameworks, device or list(fw.DEVICES))
+    run_id = (
+        f"{datetime.now():%Y%m%d-%H%M%S}-{experiment if experiment == 'all' else chosen[0].name}"
+    )
+    out = out or Path("results") / run_id
+    command = shlex.join(["mlp-compare", *sys.argv[1:]]) if sys.argv[1:] else "mlp-compare run"
+    results = new_results(run_id, command, frameworks)
+
+    stop = StopFlag()
+    display = QuietDisplay() if quiet or as_json else RichDisplay()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = True
+        display.message("[bold red]Stopping at the end of this epoch[/] (Ctrl-C again: now).")
+
+    runner = Runner(out, results, display, stop)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    status = "complete"
+    try:
+        with display:
+            for item in chosen:
+                runner.run_experiment(item, plan, equivalence_steps=equivalence_steps)
+    except (StopRequested, KeyboardInterrupt):
+        status = "interrupted"
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    runner.finish(status)
+    render(out, results)
+    if as_json:
+        click.echo(json.dumps(results, indent=1))
+    runs = [r for e in results["experiments"] for r in e["runs"]]
+    if status == "interrupted":
+        done = sum(r["status"] == "ok" for r in runs)
+        click.echo(f"Interrupted: {done} finished runs kept in {out}", err=True)
+        sys.exit(INTERRUPTED_EXIT)
+    if not quiet and not as_json:
+        click.echo(f"Report: {out / 'report.md'}")
+    elif quiet:
+        click.echo(str(out))
+    failed = [r for r in runs if r["status"] == "failed"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} run(s) failed; see {out / 'report.md'}")
+
+
+@main.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+def list_command(as_json: bool) -> None:
+    """Shipped experiments, installed frameworks and the devices each one sees."""
+    experiments = []
+    for name in shipped_names():
+        item = load_experiment(name)
+        experiments.append(
+            {"name": name, "title": item.title, "variants": [v.name for v in item.variants]}
+        )
+    frameworks = []
+    for framework in fw.all_frameworks():
+        devices = {d: framework.resolve_device(d) for d in fw.DEVICES}
+        frameworks.append(
+            {
+                "name": framework.name,
+                "installed": framework.available,
+                "version": framework.version(),
+                "devices": {d: r[0] for d, r in devices.items() if r[0]},
+                "unavailable": {d: r[1] for d, r in devices.items() if r[1]},
+                "hint": None if framework.available else framework.install_hint,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps({"experiments": experiments, "frameworks": frameworks}, indent=1))
+        return
+    click.echo(f"Experiments (default: {DEFAULT_EXPERIMENT}; 'all' runs every one):")
+    for item in experiments:
+        click.echo(f"  {item['name']:<16} {item['title']}  [{', '.join(item['variants'])}]")
+    click.echo("Frameworks:")
+    for item in frameworks:
+        if item["installed"]:
+            devices = ", ".join(f"{d} ({b})" for d, b in item["devices"].items())
+            click.echo(f"  {item['name']:<6} {item['version'] or ''}  devices: {devices}")
+            for d, reason in item["unavailable"].items():
+                click.echo(f"         {d}: {reason}")
+        else:
+            click.echo(f"  {item['name']:<6} not installed — {item['hint']}")
+
+
+@main.command()
+@ONE_FRAMEWORK
+@EXPERIMENT
+@click.option("--variant", help="Variant to train (default: the experiment's first).")
+@click.option("--device", "-d", default="cpu", show_default=True, type=click.Choice(fw.DEVICES))
+@click.option(
+    "--save",
+    "save_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the weights (the shared safetensors format).",
+)
+@EPOCHS
+@SEED
+@click.option("--quiet", "-q", is_flag=True)
+def train(
+    framework: str,
+    experiment: str,
+    variant: str | None,
+    device: str,
+    save_path: Path,
+    epochs: int | None,
+    seed: int | None,
+    quiet: bool,
+) -> None:
+    """Train one framework and save the weights, for `evaluate` in any framework."""
+    from mlp_compare.data import prepare
+    from mlp_numpy.metrics import evaluate as evaluate_proba
+
+    (chosen,) = experiments_for(experiment, epochs, seed)
+    try:
+        spec = chosen.variant(variant).spec if variant else chosen.variants[0].spec
+    except ExperimentError as exc:
+        raise click.BadParameter(str(exc), param_hint="--variant") from None
+    backend = framework_or_fail(framework)
+    resolved = backend_device(backend, device)
+    dataset = prepare(chosen.data)
+
+    def progress(record: Any) -> None:
+        if not quiet:
+            test = (
+                "" if record.test_accuracy is None else f"  test {100 * record.test_accuracy:.2f}%"
+            )
+            click.echo(
+                f"epoch {record.epoch:>3}  loss {record.loss:.4f}{test}  {record.seconds:.2f} s"
+            )
+
+    model, _ = backend.module.train(
+        spec,
+        *dataset.train,
+        test=dataset.test,
+        validation=dataset.validation,
+        progress=progress,
+        device=resolved,
+    )
+    model.save(save_path)
+    accuracy = evaluate_proba(model.predict_proba(dataset.test[0]), dataset.test[1]).accuracy
+    click.echo(
+        f"saved {save_path} ({backend.display} on {resolved}, test accuracy {100 * accuracy:.2f}%)"
+    )
+
+
+@main.command()
+@ONE_FRAMEWORK
+@click.option(
+    "--weights", "-w", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--experiment",
+    "-e",
+    default=DEFAULT_EXPERIMENT,
+    show_default=True,
+    help="Whose test set and scaling to use: the one the weights trained on.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def evaluate(framework: str, weights: Path, experiment: str, as_json: bool) -> None:
+    """Test saved weights (from any framework) in FRAMEWORK: accuracy and per-class accuracy."""
+    from mlp_compare.data import test_inputs
+    from mlp_numpy.metrics import evaluate as evaluate_proba
+
+    (chosen,) = experiments_for(experiment, None, None)
+    backend = framework_or_fail(framework)
+    try:
+        model = backend.module.load(weights)
+    except ValueError as exc:
+        raise click.ClickException(f"{weights}: {exc}") from None
+    x, labels = test_inputs(chosen.data)
+    result = evaluate_proba(model.predict_proba(x), labels)
+    per_class = [None if not np.isfinite(v) else float(v) for v in result.per_class]
+    if as_json:
+        document = {
+            "framework": framework,
+            "weights": str(weights),
+            "experiment": chosen.name,
+            "samples": len(labels),
+            "accuracy": float(result.accuracy),
+            "per_class_accuracy": per_class,
+            "confusion_matrix": np.asarray(result.confusion).astype(int).tolist(),
+        }
+        click.echo(json.dumps(document, indent=1))
+        return
+    click.echo(
+        f"{fw.get(framework).display}: accuracy {100 * result.accuracy:.2f}% "
+        f"on {len(labels):,} test images"
+    )
+    for digit, value in enumerate(per_class):
+        click.echo(f"  digit {digit}: {'—' if value is None else f'{100 * value:.2f}%'}")
+
+
+@main.command()
+@EXPERIMENT
+@click.option("--steps", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--variant", help="Variant to compare (default: the experiment's first).")
+@FRAMEWORK_LIST
+@DEVICE_LIST
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Override training.dtype.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for equivalence.json and equivalence.png.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def equivalence(
+    experiment: str,
+    steps: int,
+    variant: str | None,
+    framework: list[str] | None,
+    device: list[str] | None,
+    dtype: str | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Same initial weights, same batches, every framework: the per-step differences from NumPy."""
+    from dataclasses import replace
+
+    from mlp_compare import plots
+    from mlp_compare.data import prepare
+    from mlp_compare.equivalence import run_equivalence
+    from mlp_compare.results import write_json
+    from mlp_compare.runner import targets
+
+    (chosen,) = experiments_for(experiment, None, None)
+    try:
+        picked = chosen.variant(variant) if variant else chosen.variants[0]
+    except ExperimentError as exc:
+        raise click.BadParameter(str(exc), param_hint="--variant") from None
+    if dtype:
+        spec = replace(picked.spec, training=replace(picked.spec.training, dtype=dtype))
+        picked = replace(picked, spec=spec)
+    plan = targets([fw.get(n) for n in (framework or list(fw.REGISTRY))], device or ["cpu"])
+    runnable = [t for t in plan if t.reason is None]
+    for t in plan:
+        if t.reason is not None:
+            click.echo(f"skipped {t.framework.name}/{t.device}: {t.reason}", err=True)
+    if len(runnable) < 2:
+        raise click.ClickException("equivalence needs at least two frameworks or devices that run")
+    result = run_equivalence(picked, prepare(chosen.data).train, runnable, steps)
+    if out is not None:
+        write_json(out / "equivalence.json", result)
+        plots.equivalence(result, out / "equivalence.png")
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    click.echo(f"{chosen.name}/{picked.name}, {result['dtype']}, reference {result['reference']}")
+    header = "step " + "".join(
+        f"{c['framework'] + '/' + c['device']:>30}" for c in result["curves"]
+    )
+    click.echo(header)
+    click.echo("     " + "".join(f"{'max|Δw|':>15}{'|Δloss|':>15}" for _ in result["curves"]))
+    shown = sorted({*range(0, result["steps"], max(1, result["steps"] // 20)), result["steps"] - 1})
+    for i in shown:
+        cells = "".join(
+            f"{_sci(c['max_weight_diff'][i]):>15}{_sci(c['loss_diff'][i]):>15}"
+            for c in result["curves"]
+        )
+        click.echo(f"{i + 1:>4} {cells}")
+
+
+def _sci(value: float | None) -> str:
+    return "nan" if value is None else f"{value:.2e}"
+
+
+@main.command()
+@FRAMEWORK_LIST
+@DEVICE_LIST
+@click.option("--layers", default="784-128-64-10", show_default=True, help="Network sizes.")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--epochs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Timed epochs per measurement (after a warm-up).",
+)
+@click.option(
+    "--idiomatic/--no-idiomatic",
+    default=True,
+    show_default=True,
+    help="Also time the idiomatic DataLoader and model.fit loops.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def bench(
+    framework: list[str] | None,
+    device: list[str] | None,
+    layers: str,
+    batch_size: int,
+    epochs: int,
+    idiomatic: bool,
+    as_json: bool,
+) -> None:
+    """Seconds per epoch and per step, next to the matrix products alone and the idiomatic loops."""
+    from mlp_compare.bench import run_bench
+    from mlp_compare.runner import targets
+
+    try:
+        sizes = [int(s) for s in layers.split("-")]
+    except ValueError:
+        raise click.BadParameter(
+            f"{layers!r}: sizes separated by '-'", param_hint="--layers"
+        ) from None
+    plan = targets(
+        [fw.get(n) for n in (framework or list(fw.REGISTRY))], device or list(fw.DEVICES)
+    )
+    result = run_bench(plan, sizes, batch_size, epochs, idiomatic=idiomatic)
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    click.echo(f"{layers}, batch {batch_size}, {result['samples']:,} samples, {result['dtype']}")
+    for row in result["rows"]:
+        if row["status"] != "ok":
+            click.echo(
+                f"  {row['framework']:>6}/{row['device']:<4} {row['measure']:<12} "
+                f"skipped: {row['reason']}"
+            )
+            continue
+        ratio = row.get("ratio_to_products")
+        extra = f"  {ratio:.2f}× its products alone" if ratio else ""
+        click.echo(
+            f"  {row['framework']:>6}/{row['device']:<4} {row['measure']:<12} "
+            f"{row['seconds_per_epoch']:8.3f} s/epoch  "
+            f"{1e6 * row['seconds_per_step']:9.1f} µs/step{extra}"
+        )
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report(folder: Path) -> None:
+    """Render report.md, results.csv and the plots again from FOLDER/results.json."""
+    from mlp_compare.report import render
+    from mlp_compare.results import read_results
+    from mlp_compare.schema import SchemaError
+
+    try:
+        results = read_results(folder)
+    except (FileNotFoundError, SchemaError, json.JSONDecodeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    written = render(folder, results)
+    click.echo(f"wrote {len(written)} files; report: {folder / 'report.md'}")

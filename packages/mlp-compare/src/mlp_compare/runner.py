@@ -1,0 +1,252 @@
+"""Running experiments: every variant × framework × device, one training run at a time.
+
+The runner owns the results document. After every training run it rewrites results.json
+(atomically), so what finished is kept however the process ends. A stop request (Ctrl-C)
+is honoured at the next epoch boundary: the current run is recorded as interrupted with the
+epochs it finished, and no further run starts.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from mlp_compare import data as data_module
+from mlp_compare.equivalence import run_equivalence
+from mlp_compare.experiment import Experiment, Variant
+from mlp_compare.frameworks import Framework
+from mlp_compare.results import now, run_metrics, write_json
+from mlp_numpy import Layer
+from mlp_numpy.batches import epoch_batches
+from mlp_numpy.metrics import evaluate
+from mlp_numpy.spec import ModelSpec
+from mlp_numpy.training import DivergenceError
+
+
+class StopRequested(Exception):
+    """Raised at an epoch boundary after the user asked the run to stop."""
+
+
+class StopFlag:
+    """Set by the SIGINT handler; checked between epochs and between runs."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+
+class Display(Protocol):
+    def start_run(self, label: str, epochs: int) -> Callable[[dict[str, Any]], None]: ...
+    def finish_run(self, label: str, entry: dict[str, Any]) -> None: ...
+    def message(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """One framework on one device, or the reason it cannot run there."""
+
+    framework: Framework
+    device: str  # "cpu" or "gpu"
+    backend_device: str | None
+    reason: str | None
+
+    @property
+    def hint(self) -> str | None:
+        return None if self.framework.available else self.framework.install_hint
+
+
+def targets(frameworks: list[Framework], devices: list[str]) -> list[Target]:
+    """Every framework × device, resolved to the backend's device name or a skip reason."""
+    result = []
+    for framework in frameworks:
+        for device in devices:
+            backend_device, reason = framework.resolve_device(device)
+            result.append(Target(framework, device, backend_device, reason))
+    return result
+
+
+def epoch_dict(record: Any) -> dict[str, Any]:
+    """An EpochRecord as plain JSON values."""
+
+    def number(value: Any) -> float | None:
+        return None if value is None or not np.isfinite(value) else float(value)
+
+    return {
+        "epoch": int(record.epoch),
+        "lr": float(record.lr),
+        "loss": number(record.loss),
+        "train_accuracy": number(record.train_accuracy),
+        "test_accuracy": number(record.test_accuracy),
+        "val_accuracy": number(record.val_accuracy),
+        "seconds": float(record.seconds),
+    }
+
+
+def parameter_count(layers: list[Layer]) -> int:
+    return sum(
+        layer.weight.size + (0 if layer.bias is None else layer.bias.size) for layer in layers
+    )
+
+
+class Runner:
+    """Fills `results["experiments"]` and keeps `out/results.json` up to date."""
+
+    def __init__(
+        self, out: Path, results: dict[str, Any], display: Display, stop: StopFlag
+    ) -> None:
+        self.out = out
+        self.results = results
+        self.display = display
+        self.stop = stop
+        self.final_layers: dict[tuple[str, str], list[Layer]] = {}
+        self.save()
+
+    def save(self) -> None:
+        write_json(self.out / "results.json", self.results)
+
+    def finish(self, status: str) -> None:
+        self.results["status"] = status
+        self.results["finished"] = now()
+        self.save()
+
+    def run_experiment(
+        self, experiment: Experiment, plan: list[Target], *, equivalence_steps: int = 0
+    ) -> None:
+        """Train every variant on every target; raises StopRequested when asked to stop."""
+        dataset = data_module.prepare(experiment.data)
+        record = experiment.to_dict()
+        record.pop("variants")
+        record.update(
+            data_sizes=dataset.sizes(),
+            variants=experiment.to_dict()["variants"],
+            runs=[],
+            equivalence=None,
+        )
+        self.results["experiments"].append(record)
+        self.save()
+        for variant in experiment.variants:
+            for target in plan:
+                if self.stop.requested:
+                    raise StopRequested
+                entry = self._run(experiment, variant, target, dataset)
+                record["runs"].append(entry)
+                self.save()
+                if entry["status"] == "interrupted":
+                    raise StopRequested
+        runnable = [t for t in plan if t.reason is None]
+        if equivalence_steps > 0 and len(runnable) > 1 and not self.stop.requested:
+            variant = next(v for v in experiment.variants if v.init_from is None)
+            self.display.message(f"{experiment.name}: equivalence over {equivalence_steps} steps")
+            record["equivalence"] = run_equivalence(
+                variant, dataset.train, runnable, equivalence_steps
+            )
+            self.save()
+
+    def _run(
+        self, experiment: Experiment, variant: Variant, target: Target, dataset: Any
+    ) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "framework": target.framework.name,
+            "device": target.device,
+            "backend_device": target.backend_device,
+            "variant": variant.name,
+            "status": "skipped",
+            "reason": target.reason,
+            "hint": target.hint,
+            "started": None,
+            "metrics": None,
+            "history": [],
+        }
+        label = f"{experiment.name}/{variant.name}"
+        if target.reason is not None:
+            self.display.finish_run(label, entry)
+            return entry
+        layers = None
+        if variant.init_from is not None:
+            layers = self.final_layers.get((experiment.name, variant.init_from))
+            if layers is None:
+                entry["reason"] = (
+                    f"starts from the weights of the NumPy run of {variant.init_from!r}, "
+                    "which did not finish in this run"
+                )
+                self.display.finish_run(label, entry)
+                return entry
+        entry["started"] = now()
+        where = f"{target.framework.name}/{target.device}"
+        on_epoch = self.display.start_run(f"{label} {where}", variant.spec.training.epochs)
+
+        def progress(record: Any) -> None:
+            entry["history"].append(epoch_dict(record))
+            on_epoch(entry["history"][-1])
+            if self.stop.requested:
+                raise StopRequested
+
+        try:
+            entry.update(self._train(variant.spec, target, dataset, layers, progress))
+            entry["status"] = "ok"
+            entry["reason"] = None
+            if target.framework.name == "numpy" and target.device == "cpu":
+                self.final_layers[(experiment.name, variant.name)] = entry.pop("_layers")
+            entry.pop("_layers", None)
+        except (StopRequested, KeyboardInterrupt):
+            entry["status"], entry["reason"] = "interrupted", "stopped by the user (Ctrl-C)"
+        except DivergenceError as exc:
+            entry["status"], entry["reason"] = "diverged", str(exc)
+        except Exception as exc:
+            entry["status"] = "failed"
+            entry["reason"] = f"{type(exc).__name__}: {exc}"
+            tail = traceback.format_exc(limit=-3).strip().splitlines()
+            self.display.message(f"{label} {where} failed:\n" + "\n".join(tail[-8:]))
+        self.display.finish_run(label, entry)
+        return entry
+
+    def _train(
+        self,
+        spec: ModelSpec,
+        target: Target,
+        dataset: Any,
+        layers: list[Layer] | None,
+        progress: Callable[[Any], None],
+    ) -> dict[str, Any]:
+        x, labels = dataset.train
+        backend = target.framework.module
+        start = time.perf_counter()
+        model, history = backend.train(
+            spec,
+            x,
+            labels,
+            test=dataset.test,
+            validation=dataset.validation,
+            layers=layers,
+            progress=progress,
+            device=target.backend_device,
+        )
+        wall = time.perf_counter() - start
+        training = spec.training
+        n_eval = training.train_eval_size or len(labels)
+        steps = epoch_batches(
+            len(labels),
+            training.batch_size,
+            training.seed,
+            0,
+            shuffle=training.shuffle,
+            drop_last=training.drop_last,
+        )
+        history_dicts = [epoch_dict(r) for r in history.records]
+        final_layers = model.layers()
+        metrics = run_metrics(
+            history=history_dicts,
+            train_accuracy=float(
+                evaluate(model.predict_proba(x[:n_eval]), labels[:n_eval]).accuracy
+            ),
+            evaluation=evaluate(model.predict_proba(dataset.test[0]), dataset.test[1]),
+            parameters=parameter_count(final_layers),
+            steps_per_epoch=len(steps),
+            wall_seconds=wall,
+        )
+        return {"history": history_dicts, "metrics": metrics, "_layers": final_layers}

@@ -1,0 +1,118 @@
+"""`mlp-compare run` for real, on the quick experiment: results, schema, plots and report."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from conftest import invoke
+
+from mlp_compare.frameworks import REGISTRY
+from mlp_compare.schema import SchemaError, validate
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_framework_trains_on_the_cpu(quick_results: dict) -> None:
+    (experiment,) = quick_results["experiments"]
+    cpu_runs = {r["framework"]: r for r in experiment["runs"] if r["device"] == "cpu"}
+    assert set(cpu_runs) == set(REGISTRY)
+    for name, run in cpu_runs.items():
+        assert run["status"] == "ok", (name, run["reason"])
+        metrics = run["metrics"]
+        assert metrics["final_test_accuracy"] > 0.8, name  # 10 classes: chance is 0.1
+        assert len(run["history"]) == metrics["epochs"] == 2
+        assert np.asarray(metrics["confusion_matrix"]).sum() == experiment["data_sizes"]["test"]
+        assert metrics["parameters"] == 784 * 32 + 32 + 32 * 10 + 10
+
+
+def test_frameworks_agree_on_the_same_weights_and_batches(quick_results: dict) -> None:
+    (experiment,) = quick_results["experiments"]
+    curves = experiment["equivalence"]["curves"]
+    assert {c["framework"] for c in curves} == set(REGISTRY) - {"numpy"}
+    for curve in curves:
+        assert len(curve["max_weight_diff"]) == 5
+        assert max(curve["max_weight_diff"]) < 1e-4, curve["framework"]  # float32 rounding
+
+
+def test_results_validate_against_the_schema(quick_results: dict) -> None:
+    validate(quick_results)
+    assert quick_results["status"] == "complete"
+    assert quick_results["environment"]["cpu_count"] >= 1
+
+
+def test_the_schema_checker_rejects_a_broken_document(quick_results: dict) -> None:
+    broken = copy.deepcopy(quick_results)
+    broken["experiments"][0]["runs"][0]["metrics"]["final_test_accuracy"] = 1.5
+    with pytest.raises(SchemaError, match=r"runs\[0\]\.metrics\.final_test_accuracy"):
+        validate(broken)
+    del broken["environment"]
+    with pytest.raises(SchemaError, match="environment"):
+        validate(broken)
+
+
+def test_every_plot_is_a_real_png(quick_run: Path) -> None:
+    plots = sorted((quick_run / "plots").glob("*.png"))
+    names = {p.name for p in plots}
+    for kind in ("curves", "time", "per-class", "confusion", "equivalence"):
+        assert f"quick-{kind}.png" in names
+    for path in plots:
+        assert path.read_bytes()[:8] == PNG_SIGNATURE, path
+        image = plt.imread(path)
+        assert image.shape[0] > 100 and image.shape[1] > 100, path
+        assert image[..., :3].std() > 0.05, f"{path} is blank"  # something was drawn
+
+
+def test_the_report_names_every_framework_and_device(quick_run: Path, quick_results: dict) -> None:
+    report = (quick_run / "report.md").read_text()
+    for name in ("NumPy", "PyTorch", "TensorFlow", "cpu", "gpu"):
+        assert name in report
+    assert "| base | NumPy | cpu | 64 |" in report
+    assert "mlp-numpy runs on the CPU only" in report  # numpy on gpu is skipped, with why
+    for link in ("plots/quick-curves.png", "plots/quick-equivalence.png"):
+        assert f"]({link})" in report
+    rows = list(csv.DictReader((quick_run / "results.csv").open()))
+    assert len(rows) == len(quick_results["experiments"][0]["runs"])
+
+
+def test_report_renders_again_from_results_json(quick_run: Path, tmp_path: Path) -> None:
+    copy_dir = tmp_path / "copy"
+    copy_dir.mkdir()
+    (copy_dir / "results.json").write_bytes((quick_run / "results.json").read_bytes())
+    result = invoke("report", str(copy_dir))
+    assert result.exit_code == 0, result.output
+    assert (copy_dir / "report.md").read_text() == (quick_run / "report.md").read_text()
+    assert len(list((copy_dir / "plots").glob("*.png"))) == 5
+
+
+def test_report_refuses_a_results_file_that_breaks_the_schema(
+    quick_run: Path, tmp_path: Path
+) -> None:
+    document = json.loads((quick_run / "results.json").read_text())
+    document["experiments"][0]["runs"][0]["status"] = "great"
+    (tmp_path / "results.json").write_text(json.dumps(document))
+    result = invoke("report", str(tmp_path))
+    assert result.exit_code == 1
+    assert "runs[0].status" in result.output
+
+
+def test_a_missing_framework_is_reported_with_reason_and_hint(tmp_path: Path) -> None:
+    env = {"MLP_COMPARE_MODULES": "tf=mlp_tf_is_not_installed_here"}
+    args = ["run", "-f", "numpy,tf", "-d", "cpu", "-e", "quick", "--epochs", "1"]
+    result = invoke(*args, "--out", str(tmp_path), "--quiet", env=env)
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "results.json").read_text())
+    validate(document)
+    runs = {r["framework"]: r for r in document["experiments"][0]["runs"]}
+    assert runs["numpy"]["status"] == "ok"
+    assert runs["tf"]["status"] == "skipped"
+    assert "mlp_tf_is_not_installed_here" in runs["tf"]["reason"]
+    assert runs["tf"]["hint"].startswith("pip install packages/mlp-tf")
+    report = (tmp_path / "report.md").read_text()
+    assert "TensorFlow on cpu (base): TensorFlow is not installed" in report
+    assert "Install: `pip install packages/mlp-tf" in report
