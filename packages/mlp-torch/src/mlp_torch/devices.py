@@ -1,0 +1,40 @@
+"""Which devices can run the network now, and choosing one by name."""
+
+from __future__ import annotations
+
+import torch
+
+
+def devices() -> list[str]:
+    """The devices usable now, CPU first: e.g. ["cpu"] or ["cpu", "cuda"]."""
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return found
+
+
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """The device called `name`: "auto" is cuda when available, else mps when present,
+    else cpu. An index ("cuda:1") must exist. Unknown or unavailable names are a ValueError
+    that lists the available ones."""
+    available = devices()
+    if str(name) == "auto":
+        for preferred in ("cuda", "mps"):
+            if preferred in available:
+                return torch.device(preferred)
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        device = None
+    usable = device is not None and device.type in available
+    if usable and device.type == "cuda" and device.index is not None:
+        usable = device.index < torch.cuda.device_count()
+    if not usable:
+        raise ValueError(
+            f"device {str(name)!r} is not available here; available: {', '.join(available)}"
+        )
+    return device

@@ -1,0 +1,216 @@
+"""The training engine: the network, its optimizer state and the training data, on one device.
+
+`mlp_numpy.training.fit` runs the epoch loop (batch order, learning-rate schedule, history,
+early stopping, divergence) over this engine exactly as over the NumPy one; the engine only
+takes steps. Where the time goes, and what is done about it:
+
+- the data is cast and moved to the device once, when the engine is made;
+- each epoch gathers its samples in batch order with one `index_select` on the device,
+  into a buffer reused across epochs, so each step reads a contiguous slice;
+- a step is a hand-written forward and backward pass (`network.backward`) plus one
+  `torch._foreach_*` call per optimizer formula: no autograd graph, no per-parameter loop;
+- step losses stay on the device and are copied to the host once per epoch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from mlp_numpy import Layer
+from mlp_numpy.init import initial_layers
+from mlp_numpy.spec import ModelSpec, Network
+
+from .devices import resolve_device
+from .network import MLP, backward, forward_trace, loss_and_delta
+from .optim import Scalar, SpecOptimizer
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class TorchEngine:
+    """Trains `MLP(spec.network)` on (x, labels) with the spec's loss and optimizer.
+
+    `mixed_precision` runs the matrix products in bfloat16 under `torch.autocast` while
+    parameters, optimizer state and losses stay in the spec's dtype; it changes the
+    numbers, so it is off by default and never used for parity. `cuda_graphs` captures
+    the step of full batches as one CUDA graph (see `graphs.py`); CUDA only.
+    """
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        x: np.ndarray,
+        labels: np.ndarray,
+        *,
+        layers: list[Layer] | None = None,
+        device: str | torch.device = "auto",
+        mixed_precision: bool = False,
+        cuda_graphs: bool = False,
+    ) -> None:
+        self.spec = spec
+        self.device = resolve_device(device)
+        self.dtype = DTYPES[spec.training.dtype]
+        if cuda_graphs and self.device.type != "cuda":
+            raise ValueError(f"cuda_graphs needs a cuda device, got {self.device}")
+        self.mixed_precision = mixed_precision
+        self.model = MLP(spec.network, dtype=self.dtype, device=self.device).requires_grad_(False)
+        self.params = self.model.parameter_list()
+        self.set_layers(initial_layers(spec) if layers is None else layers)
+        self.optimizer = SpecOptimizer(spec.training.optimizer, self.params)
+        self.x = self._inputs(x)
+        self.y = self._one_hot(labels, len(self.x))
+        self._epoch_x = self._epoch_y = None  # reused gather buffers
+        self._graph = None
+        if cuda_graphs:
+            from .graphs import CudaGraphStep
+
+            self._graph = CudaGraphStep(self)
+
+    # --- data ---------------------------------------------------------------------------
+
+    def _inputs(self, x: np.ndarray) -> Tensor:
+        x = np.asarray(x)
+        features = self.spec.network.layers[0]
+        if x.ndim != 2 or x.shape[1] != features:
+            raise ValueError(f"x: expected shape (N, {features}), got {x.shape}")
+        return torch.as_tensor(x).to(device=self.device, dtype=self.dtype)
+
+    def _one_hot(self, labels: np.ndarray, n: int) -> Tensor:
+        labels = np.asarray(labels)
+        classes = self.spec.network.layers[-1]
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels: expected {n} integer class indices, got {labels.shape}")
+        if n and (labels.min() < 0 or labels.max() >= classes):
+            raise ValueError(f"labels: class indices must be in [0, {classes}), got {labels.max()}")
+        index = torch.as_tensor(labels, dtype=torch.int64).to(self.device)
+        return torch.nn.functional.one_hot(index, classes).to(self.dtype)
+
+    def gather(self, order: Tensor) -> tuple[Tensor, Tensor]:
+        """The epoch's inputs and targets in batch order: one gather, into reused buffers."""
+        n = len(order)
+        if self._epoch_x is None or len(self._epoch_x) != n:
+            self._epoch_x = self.x.new_empty((n, self.x.shape[1]))
+            self._epoch_y = self.y.new_empty((n, self.y.shape[1]))
+        torch.index_select(self.x, 0, order, out=self._epoch_x)
+        torch.index_select(self.y, 0, order, out=self._epoch_y)
+        return self._epoch_x, self._epoch_y
+
+    # --- training -----------------------------------------------------------------------
+
+    def step(self, xb: Tensor, yb: Tensor, lr: Scalar, t: Scalar | None = None) -> Tensor:
+        """One update on one batch; returns its loss before the update (0-dim, on device)."""
+        autocast = (
+            torch.autocast(self.device.type, dtype=torch.bfloat16, cache_enabled=False)
+            if self.mixed_precision
+            else contextlib.nullcontext()
+        )
+        with autocast:
+            trace = forward_trace(self.model, xb)
+            loss, delta = loss_and_delta(trace[-1], yb, self.spec.loss, self.spec.network.output)
+            grads = backward(self.model, trace, delta)
+        if self.mixed_precision:
+            grads = [g.to(p.dtype) for g, p in zip(grads, self.params, strict=True)]
+            loss = loss.to(self.dtype)
+        self.optimizer.update(grads, lr, t)
+        return loss
+
+    def train_batches(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
+        """One update per consecutive slice of `order` (indices into the training data);
+        returns the float64 loss of each step."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size: must be ≥ 1, got {batch_size}")
+        order_t = torch.as_tensor(np.asarray(order, dtype=np.int64)).to(self.device)
+        with torch.inference_mode():
+            xs, ys = self.gather(order_t)
+            if self._graph is not None:
+                losses = self._graph.train_epoch(xs, ys, batch_size, lr)
+            else:
+                n = len(order_t)
+                steps = [
+                    self.step(xs[i : i + batch_size], ys[i : i + batch_size], lr)
+                    for i in range(0, n, batch_size)
+                ]
+                losses = torch.stack(steps) if steps else xs.new_empty(0)
+            return losses.to(torch.float64).cpu().numpy()
+
+    # --- inference and parameters -------------------------------------------------------
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """The network's outputs a for inputs x (rows are samples), in the spec's dtype."""
+        with torch.inference_mode():
+            return self.model(self._inputs(x)).cpu().numpy()
+
+    def get_layers(self) -> list[Layer]:
+        """The parameters as NumPy arrays, weights (out_features, in_features)."""
+        return module_layers(self.model)
+
+    def set_layers(self, layers: list[Layer]) -> None:
+        """Copy `layers` into the parameters in place (their storage, which a captured
+        CUDA graph reads, stays the same)."""
+        load_layers(self.model, layers)
+
+
+def module_layers(model: MLP) -> list[Layer]:
+    """The parameters of `model` as NumPy `Layer`s in the weight-format orientation."""
+    return [
+        Layer(
+            linear.weight.detach().cpu().numpy().copy(),
+            None if linear.bias is None else linear.bias.detach().cpu().numpy().copy(),
+        )
+        for linear in model.linears
+    ]
+
+
+def load_layers(model: MLP, layers: list[Layer]) -> None:
+    """Copy NumPy `layers` into `model`'s parameters in place, checking every shape."""
+    check_layers(model.network, layers)
+    with torch.no_grad():
+        for linear, layer in zip(model.linears, layers, strict=True):
+            linear.weight.copy_(torch.as_tensor(np.asarray(layer.weight)))
+            if linear.bias is not None:
+                linear.bias.copy_(torch.as_tensor(np.asarray(layer.bias)))
+
+
+def check_layers(network: Network, layers: list[Layer]) -> None:
+    """Raise ValueError, naming the layer, unless `layers` fit `network`."""
+    shapes = network.shapes
+    if len(layers) != len(shapes):
+        raise ValueError(f"layers: the network has {len(shapes)} layers, got {len(layers)}")
+    for number, (layer, (n_out, n_in)) in enumerate(zip(layers, shapes, strict=True)):
+        if np.shape(layer.weight) != (n_out, n_in):
+            raise ValueError(
+                f"layers[{number}].weight: expected shape {(n_out, n_in)}, "
+                f"got {np.shape(layer.weight)}"
+            )
+        if network.bias and np.shape(layer.bias) != (n_out,):
+            got = None if layer.bias is None else np.shape(layer.bias)
+            raise ValueError(f"layers[{number}].bias: expected shape {(n_out,)}, got {got}")
+        if not network.bias and layer.bias is not None:
+            raise ValueError(f"layers[{number}].bias: the network has no biases")
+
+
+def make_engine(
+    spec: ModelSpec,
+    x: np.ndarray,
+    labels: np.ndarray,
+    *,
+    layers: list[Layer] | None = None,
+    device: str | torch.device = "auto",
+    mixed_precision: bool = False,
+    cuda_graphs: bool = False,
+) -> TorchEngine:
+    """A `TorchEngine` for `spec` on (x, labels); `layers=None` draws the reference's
+    initial weights (`mlp_numpy.init.initial_layers`)."""
+    return TorchEngine(
+        spec,
+        x,
+        labels,
+        layers=layers,
+        device=device,
+        mixed_precision=mixed_precision,
+        cuda_graphs=cuda_graphs,
+    )

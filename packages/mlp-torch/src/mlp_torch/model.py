@@ -1,0 +1,106 @@
+"""A trained network: predict, and save or load it in the shared weight format.
+
+The weight format stores `W` as (out_features, in_features), which is already the
+orientation of `torch.nn.Linear.weight`, so loading and saving copy arrays as they are.
+`save_state_dict` also writes PyTorch's own format, which plain PyTorch code reads with
+`torch.load(path, weights_only=True)` into `MLP(network).load_state_dict(...)`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mlp_numpy import Layer
+from mlp_numpy.spec import ModelSpec, Network
+from mlp_numpy.training import History, fit
+from mlp_numpy.weights import load_weights, save_weights
+
+from . import __version__
+from .devices import resolve_device
+from .engine import DTYPES, load_layers, make_engine, module_layers
+from .network import MLP
+
+PRODUCER = f"mlp-torch {__version__}"
+
+
+class Model:
+    """An `MLP` on a device, with NumPy in and out."""
+
+    def __init__(
+        self,
+        network: Network,
+        layers: list[Layer],
+        *,
+        spec: ModelSpec | None = None,
+        device: str | torch.device = "auto",
+    ) -> None:
+        dtype = np.asarray(layers[0].weight).dtype if layers else np.dtype("float32")
+        if dtype.name not in DTYPES:
+            raise ValueError(f"layers: weights must be float32 or float64, got {dtype}")
+        self.network = network
+        self.spec = spec
+        self.device = resolve_device(device)
+        self.module = MLP(network, dtype=DTYPES[dtype.name], device=self.device).eval()
+        load_layers(self.module, layers)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """The network's outputs for inputs x of shape (N, features)."""
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.network.layers[0]:
+            raise ValueError(f"x: expected shape (N, {self.network.layers[0]}), got {x.shape}")
+        weight = self.module.linears[0].weight
+        with torch.inference_mode():
+            inputs = torch.as_tensor(x).to(device=self.device, dtype=weight.dtype)
+            return self.module(inputs).cpu().numpy()
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The class with the largest output for each row of x."""
+        return self.predict_proba(x).argmax(axis=1)
+
+    def layers(self) -> list[Layer]:
+        """The parameters as NumPy arrays, weights (out_features, in_features)."""
+        return module_layers(self.module)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the shared weight format (atomically), with the spec when known."""
+        save_weights(path, self.layers(), self.network, producer=PRODUCER, spec=self.spec)
+
+    def save_state_dict(self, path: str | os.PathLike[str]) -> None:
+        """Write `module.state_dict()` with `torch.save`, atomically."""
+        path = Path(path)
+        temporary = path.with_name(f".{path.name}.tmp")
+        state = {name: tensor.cpu() for name, tensor in self.module.state_dict().items()}
+        try:
+            torch.save(state, temporary)
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+
+def load(path: str | os.PathLike[str], *, device: str | torch.device = "auto") -> Model:
+    """A `Model` from a file in the shared weight format."""
+    weights = load_weights(path)
+    return Model(weights.network, weights.layers, spec=weights.spec, device=device)
+
+
+def train(
+    spec: ModelSpec,
+    x: np.ndarray,
+    labels: np.ndarray,
+    *,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    layers: list[Layer] | None = None,
+    progress=None,
+    device: str | torch.device = "auto",
+) -> tuple[Model, History]:
+    """Train `spec` on (x, labels) with the shared epoch loop; the model and its history."""
+    engine = make_engine(spec, x, labels, layers=layers, device=device)
+    history = fit(
+        engine, spec, train=(x, labels), test=test, validation=validation, progress=progress
+    )
+    return Model(spec.network, engine.get_layers(), spec=spec, device=engine.device), history

@@ -1,0 +1,172 @@
+"""The network of a spec as a `torch.nn.Module`, with the derivatives that train it.
+
+Layer l computes `h_l = g(h_{l-1} W_lᵀ + b_l)`, where `W_l` has the shape
+`(out_features, in_features)` of `torch.nn.Linear.weight` and of the weight format, so no
+transposes are needed anywhere. The module's `forward` is plain PyTorch and is what
+autograd would differentiate; the functions below it give the same derivatives in closed
+form, exactly as docs/model-spec.md writes them, so that a training step needs no autograd
+graph (see `backward`). The tests check these derivatives against autograd.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from mlp_numpy.spec import Loss, Network
+
+
+class MLP(nn.Module):
+    """A multilayer perceptron built from a spec's `Network`: every layer size, the hidden
+    activation (with its `leaky_slope`), the output function and the bias setting."""
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        super().__init__()
+        self.network = network
+        self.linears = nn.ModuleList(
+            nn.Linear(n_in, n_out, bias=network.bias, dtype=dtype, device=device)
+            for n_out, n_in in network.shapes
+        )
+
+    def parameter_list(self) -> list[Tensor]:
+        """The parameters in weight-file order: W_1, b_1, W_2, b_2, … (no b without bias)."""
+        return [p for linear in self.linears for p in (linear.weight, linear.bias) if p is not None]
+
+    def logits(self, x: Tensor) -> Tensor:
+        """z, the output layer's pre-activation."""
+        return forward_trace(self, x)[-1]
+
+    def forward(self, x: Tensor) -> Tensor:
+        """a = f(z), the network's output (class probabilities for softmax)."""
+        return output(self.logits(x), self.network.output)
+
+
+# --- hidden activations g and their derivatives g′ ---------------------------------------
+
+
+def hidden(z: Tensor, network: Network) -> Tensor:
+    """h = g(z) for the hidden activation of `network`, computed in place in z."""
+    name = network.hidden
+    if name == "relu":
+        return z.relu_()
+    if name == "sigmoid":
+        return z.sigmoid_()
+    if name == "tanh":
+        return z.tanh_()
+    if name == "leaky_relu":  # z if z > 0 else s·z, which is max(z, s·z) as 0 ≤ s < 1
+        return torch.nn.functional.leaky_relu_(z, network.leaky_slope)
+    raise ValueError(f"network.hidden: unknown activation {name!r}")
+
+
+def hidden_backward(grad_h: Tensor, h: Tensor, network: Network) -> Tensor:
+    """∂L/∂z = ∂L/∂h ⊙ g′(z), with g′ written through h = g(z): relu 1 if h > 0 else 0;
+    leaky_relu 1 if h > 0 else s; sigmoid h(1 − h); tanh 1 − h². (h > 0 exactly when
+    z > 0, since 0 ≤ s.)"""
+    name = network.hidden
+    if name == "relu":  # torch's own relu backward: grad_h where h > 0, else 0
+        return torch.ops.aten.threshold_backward(grad_h, h, 0)
+    if name == "sigmoid":
+        return grad_h.mul_(h * (1 - h))
+    if name == "tanh":
+        return grad_h.mul_(1 - h * h)
+    if name == "leaky_relu":
+        return torch.where(h > 0, grad_h, grad_h * network.leaky_slope)
+    raise ValueError(f"network.hidden: unknown activation {name!r}")
+
+
+# --- output functions f -------------------------------------------------------------------
+
+
+def output(z: Tensor, name: str) -> Tensor:
+    """a = f(z): softmax (after subtracting the row maximum), sigmoid, or identity."""
+    if name == "softmax":
+        return torch.softmax(z, dim=1)
+    if name == "sigmoid":
+        return torch.sigmoid(z)
+    if name == "identity":
+        return z
+    raise ValueError(f"network.output: unknown output {name!r}")
+
+
+def output_backward(grad_a: Tensor, a: Tensor, name: str) -> Tensor:
+    """∂L/∂z from ∂L/∂a through f: softmax a ⊙ (g − Σ_k g_k a_k), sigmoid g a(1 − a),
+    identity g."""
+    if name == "softmax":
+        return a * (grad_a - (grad_a * a).sum(dim=1, keepdim=True))
+    if name == "sigmoid":
+        return grad_a * a * (1 - a)
+    if name == "identity":
+        return grad_a
+    raise ValueError(f"network.output: unknown output {name!r}")
+
+
+# --- losses: the value and ∂L/∂z together -------------------------------------------------
+
+
+def loss_and_delta(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> tuple[Tensor, Tensor]:
+    """The batch loss L (a 0-dim tensor) and δ = ∂L/∂z for logits z and one-hot targets y.
+
+    The divisor is N for cross-entropy and for `sum_outputs`, N·K for `mean` of the
+    element-wise losses, as torch's `CrossEntropyLoss`, `BCELoss` and `MSELoss` by default.
+
+    - cross_entropy: L = Σ_n [logsumexp(z_n) − Σ_k y_nk z_nk] / N, δ = (softmax(z) − y) / N
+    - bce: L = Σ [softplus(z) − y z] / D, δ = (σ(z) − y) / D, with
+      softplus(z) = max(z, 0) + log1p(e^(−|z|)), which never takes log 0
+    - mse: L = Σ (a − y)² / D, ∂L/∂a = 2 (a − y) / D, then through the output's derivative
+    """
+    n, k = z.shape
+    divisor = n if loss.name == "cross_entropy" or loss.reduction == "sum_outputs" else n * k
+    if loss.name == "cross_entropy":
+        # log softmax(z) = z − logsumexp(z), so L = −Σ y · log softmax(z) / N as y is one-hot
+        log_p = torch.log_softmax(z, dim=1)
+        value = torch.dot(log_p.view(-1), y.view(-1)).mul_(-1 / divisor)
+        return value, log_p.exp_().sub_(y).mul_(1 / divisor)
+    if loss.name == "bce":
+        softplus = torch.clamp(z, min=0) + torch.log1p(torch.exp(-torch.abs(z)))
+        value = (softplus - y * z).sum() / divisor
+        return value, (torch.sigmoid(z) - y) / divisor
+    if loss.name == "mse":
+        a = output(z, output_name)
+        error = a - y
+        value = (error * error).sum() / divisor
+        return value, output_backward(error * (2 / divisor), a, output_name)
+    raise ValueError(f"loss.name: unknown loss {loss.name!r}")
+
+
+# --- the whole network: forward trace and backward pass -----------------------------------
+
+
+def forward_trace(model: MLP, x: Tensor) -> list[Tensor]:
+    """[x, h_1, …, h_{L-1}, z_L]: the input, every hidden activation and the logits,
+    kept for `backward`."""
+    trace = [x]
+    last = len(model.linears) - 1
+    for index, linear in enumerate(model.linears):
+        z = torch.nn.functional.linear(trace[-1], linear.weight, linear.bias)
+        trace.append(hidden(z, model.network) if index < last else z)
+    return trace
+
+
+def backward(model: MLP, trace: list[Tensor], delta: Tensor) -> list[Tensor]:
+    """The gradients of every parameter, in `parameter_list` order, from δ = ∂L/∂z_L.
+
+    For each layer l from the last: ∂L/∂W_l = δ_lᵀ h_{l-1}, ∂L/∂b_l = Σ_n δ_l, and, below
+    the first layer, δ_{l-1} = (δ_l W_l) ⊙ g′(z_{l-1}).
+    """
+    grads: list[Tensor] = []
+    for index in range(len(model.linears) - 1, -1, -1):
+        linear = model.linears[index]
+        h_in = trace[index]  # x for the first layer, h_{l-1} otherwise
+        layer_grads = [torch.mm(delta.t(), h_in)]
+        if linear.bias is not None:
+            layer_grads.append(delta.sum(dim=0))
+        grads[:0] = layer_grads
+        if index > 0:
+            delta = hidden_backward(torch.mm(delta, linear.weight), h_in, model.network)
+    return grads

@@ -1,0 +1,25 @@
+"""Shared fixtures: real MNIST (through mnist-data, a test-only dependency) and small specs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mnist_data
+
+
+def _split(name: str) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = mnist_data.load(name)  # fails, never skips, when the data is missing
+    return mnist_data.flatten(mnist_data.normalize(images)), labels.astype(np.int64)
+
+
+@pytest.fixture(scope="session")
+def mnist_train() -> tuple[np.ndarray, np.ndarray]:
+    """The 60 000 training images as float32 rows in [0, 1], and their labels."""
+    return _split("train")
+
+
+@pytest.fixture(scope="session")
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    """The 10 000 test images as float32 rows in [0, 1], and their labels."""
+    return _split("test")
