@@ -64,13 +64,16 @@ class NumpyEngine:
         ws = self._workspace_for(batch_size)
         net, params, grads, step = self.net, self.net.params, self.net.grads, self.optimizer.step
         losses = np.empty(-(-n // batch_size))
-        for i, start in enumerate(range(0, n, batch_size)):
-            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-            batch_ws = ws if len(xb) == batch_size else ws.first(len(xb))
-            net.forward(xb, batch_ws)
-            losses[i] = net.loss_value(batch_ws, yb)
-            net.backward(xb, yb, batch_ws)
-            step(params.flat, grads.flat, lr)
+        # Overflow is not an error here: fit() reports a non-finite loss or weight as
+        # divergence, naming the epoch and step.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, start in enumerate(range(0, n, batch_size)):
+                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+                batch_ws = ws if len(xb) == batch_size else ws.first(len(xb))
+                net.forward(xb, batch_ws)
+                losses[i] = net.loss_value(batch_ws, yb)
+                net.backward(xb, yb, batch_ws)
+                step(params.flat, grads.flat, lr)
         return losses
 
     def _workspace_for(self, batch_size: int) -> Workspace:
