@@ -5,7 +5,7 @@ import struct
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mnist_data import IdxError, read_split
@@ -118,6 +118,7 @@ def test_random_bytes_give_an_array_or_idx_error(data):
     st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=4),
     st.binary(max_size=100),
 )
+@example(shape=[0, 1971648, 1973334, 2370608], body=b"")  # 0 items, yet too large to reshape
 def test_random_shapes_and_bodies_give_an_array_or_idx_error(shape, body):
     header = struct.pack(f">HBB{len(shape)}I", 0, 0x08, len(shape), *shape)
     check_fuzzed(header + body)

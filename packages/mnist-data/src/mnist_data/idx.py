@@ -14,6 +14,7 @@ signature (1f 8b) tells, not the file name.
 """
 
 import gzip
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -48,9 +49,9 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
             f"the file has {len(data)}"
         )
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
-    expected = 1
-    for size in shape:
-        expected *= size
+    expected = math.prod(shape)
+    if math.prod(size or 1 for size in shape) > np.iinfo(np.intp).max:
+        raise IdxError(f"{name}: shape {shape} is too large for any array")  # even with a 0 in it
     found = len(data) - header_size
     if found < expected:
         raise IdxError(
