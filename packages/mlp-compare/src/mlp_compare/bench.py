@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlp_compare.data import prepare
-from mlp_compare.experiment import DataSpec
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.spec import ModelSpec
 
@@ -60,11 +58,17 @@ def per_epoch(run_epoch: Callable[[int], None], epochs: int) -> float:
 
 
 def run_bench(
-    plan: list[Target], sizes: list[int], batch_size: int, epochs: int, *, idiomatic: bool = True
+    plan: list[Target],
+    train: tuple[np.ndarray, np.ndarray],
+    sizes: list[int],
+    batch_size: int,
+    epochs: int,
+    *,
+    idiomatic: bool = True,
 ) -> dict[str, Any]:
-    """Time every measure for every target; rows carry ratios to the products alone."""
+    """Time every measure for every target on `train`; rows carry ratios to the products."""
     spec = bench_spec(sizes, batch_size)
-    x, labels = prepare(DataSpec(scaling="standardize")).train
+    x, labels = train
     n = len(labels)
     steps = len(epoch_batches(n, batch_size, 0, 0))
     rows: list[dict[str, Any]] = []

@@ -13,16 +13,22 @@ from typing import Any
 import click
 import numpy as np
 
+import mnist_data
 from mlp_compare import frameworks as fw
+from mlp_compare.data import Dataset, prepare
 from mlp_compare.experiment import (
     DEFAULT_EXPERIMENT,
+    DataSpec,
     Experiment,
     ExperimentError,
     load_experiment,
     shipped_names,
 )
+from mlp_numpy.metrics import evaluate as evaluate_proba
 
 INTERRUPTED_EXIT = 130
+# What loading MNIST can raise: every mirror failed, a corrupt file, an unwritable cache.
+DATA_ERRORS = (mnist_data.DownloadError, mnist_data.IdxError, OSError)
 
 
 def split_list(choices: tuple[str, ...]):
@@ -74,6 +80,14 @@ def experiments_for(name: str, epochs: int | None, seed: int | None) -> list[Exp
         return [load_experiment(n, epochs=epochs, seed=seed) for n in names]
     except ExperimentError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def dataset(spec: DataSpec) -> Dataset:
+    """The experiment's data, or a clean error when MNIST cannot be loaded."""
+    try:
+        return prepare(spec)
+    except DATA_ERRORS as exc:
+        raise click.ClickException(f"cannot load MNIST: {exc}") from None
 
 
 def framework_or_fail(name: str) -> fw.Framework:
@@ -187,6 +201,9 @@ def run(
                 runner.run_experiment(item, plan, equivalence_steps=equivalence_steps)
     except (StopRequested, KeyboardInterrupt):
         status = "interrupted"
+    except DATA_ERRORS as exc:
+        runner.finish("failed")
+        raise click.ClickException(f"cannot load MNIST: {exc}") from None
     finally:
         signal.signal(signal.SIGINT, previous)
     runner.finish(status)
@@ -273,9 +290,6 @@ def train(
     quiet: bool,
 ) -> None:
     """Train one framework and save the weights, for `evaluate` in any framework."""
-    from mlp_compare.data import prepare
-    from mlp_numpy.metrics import evaluate as evaluate_proba
-
     (chosen,) = experiments_for(experiment, epochs, seed)
     try:
         spec = chosen.variant(variant).spec if variant else chosen.variants[0].spec
@@ -283,7 +297,7 @@ def train(
         raise click.BadParameter(str(exc), param_hint="--variant") from None
     backend = framework_or_fail(framework)
     resolved = backend_device(backend, device)
-    dataset = prepare(chosen.data)
+    data = dataset(chosen.data)
 
     def progress(record: Any) -> None:
         if not quiet:
@@ -296,14 +310,14 @@ def train(
 
     model, _ = backend.module.train(
         spec,
-        *dataset.train,
-        test=dataset.test,
-        validation=dataset.validation,
+        *data.train,
+        test=data.test,
+        validation=data.validation,
         progress=progress,
         device=resolved,
     )
     model.save(save_path)
-    accuracy = evaluate_proba(model.predict_proba(dataset.test[0]), dataset.test[1]).accuracy
+    accuracy = evaluate_proba(model.predict_proba(data.test[0]), data.test[1]).accuracy
     click.echo(
         f"saved {save_path} ({backend.display} on {resolved}, test accuracy {100 * accuracy:.2f}%)"
     )
@@ -324,16 +338,13 @@ def train(
 @click.option("--json", "as_json", is_flag=True)
 def evaluate(framework: str, weights: Path, experiment: str, as_json: bool) -> None:
     """Test saved weights (from any framework) in FRAMEWORK: accuracy and per-class accuracy."""
-    from mlp_compare.data import test_inputs
-    from mlp_numpy.metrics import evaluate as evaluate_proba
-
     (chosen,) = experiments_for(experiment, None, None)
     backend = framework_or_fail(framework)
     try:
         model = backend.module.load(weights)
     except ValueError as exc:
         raise click.ClickException(f"{weights}: {exc}") from None
-    x, labels = test_inputs(chosen.data)
+    x, labels = dataset(chosen.data).test
     result = evaluate_proba(model.predict_proba(x), labels)
     per_class = [None if not np.isfinite(v) else float(v) for v in result.per_class]
     if as_json:
@@ -383,7 +394,6 @@ def equivalence(
     from dataclasses import replace
 
     from mlp_compare import plots
-    from mlp_compare.data import prepare
     from mlp_compare.equivalence import run_equivalence
     from mlp_compare.results import write_json
     from mlp_compare.runner import targets
@@ -403,7 +413,7 @@ def equivalence(
             click.echo(f"skipped {t.framework.name}/{t.device}: {t.reason}", err=True)
     if len(runnable) < 2:
         raise click.ClickException("equivalence needs at least two frameworks or devices that run")
-    result = run_equivalence(picked, prepare(chosen.data).train, runnable, steps)
+    result = run_equivalence(picked, dataset(chosen.data).train, runnable, steps)
     if out is not None:
         write_json(out / "equivalence.json", result)
         plots.equivalence(result, out / "equivalence.png")
@@ -470,7 +480,8 @@ def bench(
     plan = targets(
         [fw.get(n) for n in (framework or list(fw.REGISTRY))], device or list(fw.DEVICES)
     )
-    result = run_bench(plan, sizes, batch_size, epochs, idiomatic=idiomatic)
+    train = dataset(DataSpec(scaling="standardize")).train
+    result = run_bench(plan, train, sizes, batch_size, epochs, idiomatic=idiomatic)
     if as_json:
         click.echo(json.dumps(result, indent=1))
         return

@@ -49,11 +49,6 @@ def prepare(spec: DataSpec) -> Dataset:
     return _cache[spec]
 
 
-def test_inputs(spec: DataSpec) -> Pair:
-    """The experiment's test set alone, e.g. to evaluate a saved network."""
-    return prepare(spec).test
-
-
 def _subset(images: np.ndarray, labels: np.ndarray, kind: str, n: int, seed: int) -> Pair:
     if kind == "first":
         return mnist_data.first_n(images, labels, n)

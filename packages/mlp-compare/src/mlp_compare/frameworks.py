@@ -94,6 +94,8 @@ def get(name: str) -> Framework:
     module_name = _module_overrides().get(name, module_name)
     key = (name, module_name)
     if key not in _cache:
+        # TensorFlow's C++ start-up chatter (oneDNN notes, no-CUDA warnings) hides the table.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         try:
             module, error = importlib.import_module(module_name), None
         except Exception as exc:  # an import can fail in many ways (e.g. RuntimeError)

@@ -20,7 +20,7 @@ CSV_COLUMNS = (
     "experiment", "variant", "framework", "device", "backend_device", "status", "reason",
     "batch_size", "init", "loss", "optimizer", "epochs", "final_train_accuracy",
     "final_test_accuracy", "best_test_accuracy", "generalization_gap", "final_loss",
-    "seconds_training", "seconds_per_epoch", "steps_per_second", "parameters",
+    "seconds_training", "cpu_seconds", "seconds_per_epoch", "steps_per_second", "parameters",
 )  # fmt: skip
 NAMES = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow"}
 
@@ -173,8 +173,8 @@ def experiment_lines(experiment: dict[str, Any], figures: list[Path], folder: Pa
 def result_table(experiment: dict[str, Any]) -> list[str]:
     lines = [
         "| variant | framework | device | batch | loss | init "
-        "| train acc | test acc | gap | time (s) | s/epoch |",
-        "|---|---|---|---:|---|---|---:|---:|---:|---:|---:|",
+        "| train acc | test acc | gap | time (s) | CPU (s) | s/epoch |",
+        "|---|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for run in experiment["runs"]:
         if run["status"] == "skipped":
@@ -186,13 +186,14 @@ def result_table(experiment: dict[str, Any]) -> list[str]:
         if metrics is None:
             lines.append(
                 f"| {run['variant']} | {name} | {run['device']} | {batch} | {loss} | {init} "
-                f"| {run['status']}: {run['reason']} | | | | |"
+                f"| {run['status']}: {run['reason']} | | | | | |"
             )
             continue
         lines.append(
             f"| {run['variant']} | {name} | {run['device']} | {batch} | {loss} | {init} "
             f"| {pct(metrics['final_train_accuracy'])} | {pct(metrics['final_test_accuracy'])} "
             f"| {pct(metrics['generalization_gap'])} | {metrics['seconds_training']:.1f} "
+            f"| {metrics['cpu_seconds']:.1f} "
             f"| {metrics['seconds_per_epoch']:.3f} |"
         )
     for item in experiment["published"]["results"]:
@@ -200,7 +201,7 @@ def result_table(experiment: dict[str, Any]) -> list[str]:
         when = f" (epoch {item['epoch']})" if item["epoch"] else ""
         lines.append(
             f"| {variant} | {NAMES.get(item['framework'], item['framework'])} (published){when} "
-            f"| | | | | {pct(item['train_accuracy'])} | {pct(item['test_accuracy'])} | | | |"
+            f"| | | | | {pct(item['train_accuracy'])} | {pct(item['test_accuracy'])} | | | | |"
         )
     return lines
 

@@ -130,8 +130,14 @@ def run_metrics(
     parameters: int,
     steps_per_epoch: int,
     wall_seconds: float,
+    cpu_seconds: float,
 ) -> dict[str, Any]:
-    """Every figure of one finished training run, from its history and final evaluation."""
+    """Every figure of one finished training run, from its history and final evaluation.
+
+    `seconds_training` sums the epochs' training time (evaluation excluded); `seconds_wall`
+    is the whole `train` call; `cpu_seconds` is the CPU time of this process over that call,
+    every thread counted, which other programs on a shared machine do not inflate.
+    """
     epochs = len(history)
     seconds = float(sum(r["seconds"] for r in history))
     tests = [r["test_accuracy"] for r in history if r["test_accuracy"] is not None]
@@ -149,6 +155,7 @@ def run_metrics(
         "steps": epochs * steps_per_epoch,
         "seconds_training": seconds,
         "seconds_wall": float(wall_seconds),
+        "cpu_seconds": float(cpu_seconds),
         "seconds_per_epoch": seconds / epochs if epochs else None,
         "steps_per_second": epochs * steps_per_epoch / seconds if seconds > 0 else None,
         "parameters": int(parameters),

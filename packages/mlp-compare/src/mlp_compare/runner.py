@@ -215,7 +215,7 @@ class Runner:
     ) -> dict[str, Any]:
         x, labels = dataset.train
         backend = target.framework.module
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         model, history = backend.train(
             spec,
             x,
@@ -226,7 +226,7 @@ class Runner:
             progress=progress,
             device=target.backend_device,
         )
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         training = spec.training
         n_eval = training.train_eval_size or len(labels)
         steps = epoch_batches(
@@ -248,5 +248,6 @@ class Runner:
             parameters=parameter_count(final_layers),
             steps_per_epoch=len(steps),
             wall_seconds=wall,
+            cpu_seconds=cpu,
         )
         return {"history": history_dicts, "metrics": metrics, "_layers": final_layers}
