@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
+import mlp_numpy
 import mnist_data
+
+
+@pytest.fixture(scope="session", autouse=True)
+def single_thread():
+    """One thread for torch and for NumPy's BLAS: these networks are small, and on a busy
+    machine threads that wait for each other cost far more than they compute."""
+    torch.set_num_threads(1)
+    mlp_numpy.set_blas_threads(1)
 
 
 def _split(name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -102,21 +102,25 @@ class TorchEngine:
     # --- training -----------------------------------------------------------------------
 
     def step(self, xb: Tensor, yb: Tensor, lr: Scalar, t: Scalar | None = None) -> Tensor:
-        """One update on one batch; returns its loss before the update (0-dim, on device)."""
-        autocast = (
-            torch.autocast(self.device.type, dtype=torch.bfloat16, cache_enabled=False)
-            if self.mixed_precision
-            else contextlib.nullcontext()
-        )
-        with autocast:
+        """One update on one batch; returns its loss before the update (0-dim, on device).
+
+        With mixed precision only the matrix products run in bfloat16: the logits are
+        cast back before the loss, and the gradients before the update."""
+        with self._autocast():
             trace = forward_trace(self.model, xb)
-            loss, delta = loss_and_delta(trace[-1], yb, self.spec.loss, self.spec.network.output)
+        logits = trace[-1].to(self.dtype)
+        loss, delta = loss_and_delta(logits, yb, self.spec.loss, self.spec.network.output)
+        with self._autocast():
             grads = backward(self.model, trace, delta)
         if self.mixed_precision:
-            grads = [g.to(p.dtype) for g, p in zip(grads, self.params, strict=True)]
-            loss = loss.to(self.dtype)
+            grads = [g.to(self.dtype) for g in grads]
         self.optimizer.update(grads, lr, t)
         return loss
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if not self.mixed_precision:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, cache_enabled=False)
 
     def train_batches(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
         """One update per consecutive slice of `order` (indices into the training data);

@@ -1,0 +1,167 @@
+"""Model, weight files, state_dict export, devices, and the shared training loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import mlp_numpy
+import mlp_torch
+from mlp_numpy.init import initial_layers
+from mlp_numpy.spec import Loss, ModelSpec, Network, Optimizer, Schedule, Training
+from mlp_numpy.training import DivergenceError
+from mlp_numpy.weights import load_weights, save_weights
+from mlp_torch.network import MLP
+
+NETWORK = Network(layers=(784, 32, 10))
+
+
+def small_spec(**training) -> ModelSpec:
+    return ModelSpec(NETWORK, training=Training(**training))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_weight_file_round_trip_numpy_torch_numpy(tmp_path, bias, dtype):
+    network = Network(layers=(6, 5, 3), bias=bias, hidden="tanh")
+    spec = ModelSpec(network, training=Training(dtype=dtype))
+    layers = initial_layers(
+        ModelSpec.from_dict(
+            {**spec.to_dict(), "init": {"scheme": "normal", "bias": "like_weights"}}
+        )
+    )
+    save_weights(tmp_path / "a.safetensors", layers, network, producer="test", spec=spec)
+
+    model = mlp_torch.load(tmp_path / "a.safetensors", device="cpu")
+    model.save(tmp_path / "b.safetensors")
+    back = load_weights(tmp_path / "b.safetensors", expect=network)
+
+    assert back.producer.startswith("mlp-torch")
+    assert back.spec == spec
+    for got, want in zip(back.layers, layers, strict=True):
+        assert got.weight.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(got.weight, want.weight)
+        if bias:
+            np.testing.assert_array_equal(got.bias, want.bias)
+        else:
+            assert got.bias is None
+    x = np.random.default_rng(0).normal(size=(4, 6))
+    np.testing.assert_allclose(
+        model.predict_proba(x),
+        mlp_numpy.load(tmp_path / "b.safetensors").predict_proba(x),
+        rtol=1e-5 if dtype == "float32" else 1e-12,
+    )
+
+
+def test_state_dict_loads_with_weights_only(tmp_path):
+    layers = initial_layers(small_spec())
+    model = mlp_torch.Model(NETWORK, layers, device="cpu")
+    model.save_state_dict(tmp_path / "mlp.pt")
+
+    state = torch.load(tmp_path / "mlp.pt", weights_only=True)
+    assert set(state) == {
+        "linears.0.weight",
+        "linears.0.bias",
+        "linears.1.weight",
+        "linears.1.bias",
+    }
+    module = MLP(NETWORK)
+    module.load_state_dict(state)
+    x = torch.rand(3, 784)
+    with torch.no_grad():
+        np.testing.assert_array_equal(module(x).numpy(), model.predict_proba(x.numpy()))
+    assert list(tmp_path.iterdir()) == [tmp_path / "mlp.pt"]  # no temporary left behind
+
+
+def test_layers_of_the_wrong_shape_are_named():
+    layers = initial_layers(small_spec())
+    wrong = [layers[0], mlp_numpy.Layer(layers[1].weight.T, layers[1].bias)]
+    with pytest.raises(ValueError, match=r"layers\[1\]\.weight: expected shape \(10, 32\)"):
+        mlp_torch.Model(NETWORK, wrong, device="cpu")
+
+
+def test_devices_lists_cpu_and_auto_falls_back_to_it():
+    found = mlp_torch.devices()
+    assert found[0] == "cpu"
+    assert mlp_torch.resolve_device("auto").type == (
+        "cuda" if "cuda" in found else "mps" if "mps" in found else "cpu"
+    )
+
+
+@pytest.mark.parametrize("name", ["cuda:7", "tpu", "gpu"])
+def test_unavailable_device_is_a_value_error_naming_it(name):
+    if name == "cuda:7" and torch.cuda.device_count() > 7:
+        pytest.fail("this test needs a machine with fewer than 8 GPUs")
+    with pytest.raises(ValueError, match=rf"device '{name}' is not available here; available: cpu"):
+        mlp_torch.make_engine(small_spec(), np.zeros((2, 784)), np.zeros(2, int), device=name)
+
+
+@pytest.mark.parametrize("name", ["cuda", "mps"])
+def test_accelerators_resolve_exactly_when_listed(name):
+    if name in mlp_torch.devices():
+        assert mlp_torch.resolve_device(name).type == name
+    else:
+        with pytest.raises(ValueError, match=f"device '{name}' is not available here"):
+            mlp_torch.resolve_device(name)
+
+
+def test_bad_labels_are_named():
+    spec = small_spec()
+    with pytest.raises(ValueError, match=r"labels: class indices must be in \[0, 10\)"):
+        mlp_torch.make_engine(spec, np.zeros((2, 784)), np.array([0, 10]), device="cpu")
+    with pytest.raises(ValueError, match=r"x: expected shape \(N, 784\)"):
+        mlp_torch.make_engine(spec, np.zeros((2, 78)), np.array([0, 1]), device="cpu")
+
+
+def test_train_learns_mnist_and_reports_every_epoch(mnist_train, mnist_test):
+    x, labels = mnist_train
+    spec = small_spec(
+        epochs=2,
+        batch_size=128,
+        optimizer=Optimizer(name="adam"),
+        schedule=Schedule(lr=0.003),
+        train_eval_size=2000,
+    )
+    seen = []
+    model, history = mlp_torch.train(
+        spec, x[:20_000], labels[:20_000], test=mnist_test, progress=seen.append, device="cpu"
+    )
+    assert [r.epoch for r in history.records] == [1, 2] and seen == history.records
+    assert history.records[1].loss < history.records[0].loss
+    assert history.records[1].test_accuracy > 0.9
+    assert (model.predict(mnist_test[0]) == mnist_test[1]).mean() == pytest.approx(
+        history.records[1].test_accuracy
+    )
+
+
+def test_early_stopping_restores_the_best_weights(mnist_train):
+    x, labels = mnist_train
+    spec = small_spec(
+        epochs=6,
+        patience=1,
+        batch_size=256,
+        schedule=Schedule(lr=0.5),
+        optimizer=Optimizer(name="sgd"),
+    )
+    train, validation = (x[:3000], labels[:3000]), (x[3000:4000], labels[3000:4000])
+    model, history = mlp_torch.train(spec, *train, validation=validation, device="cpu")
+    best = history.records[history.best_epoch - 1].val_accuracy
+    assert (model.predict(validation[0]) == validation[1]).mean() == pytest.approx(best)
+
+
+def test_divergence_surfaces_with_epoch_step_and_rate(mnist_train):
+    x, labels = mnist_train
+    spec = ModelSpec(
+        Network(layers=(784, 32, 10), hidden="tanh", output="identity"),
+        loss=Loss(name="mse"),
+        training=Training(
+            epochs=2,
+            batch_size=100,
+            schedule=Schedule(lr=1000.0),
+            optimizer=Optimizer(name="sgd"),
+        ),
+    )
+    with pytest.raises(DivergenceError, match="learning rate 1000") as error:
+        mlp_torch.train(spec, x[:1000], labels[:1000], device="cpu")
+    assert error.value.epoch == 1 and 1 <= error.value.step <= 10
