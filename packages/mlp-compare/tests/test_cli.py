@@ -114,9 +114,11 @@ def test_equivalence_in_float64_agrees_to_rounding(tmp_path: Path) -> None:
 
 
 def test_bench_times_engines_next_to_products_and_idiomatic_loops() -> None:
-    result = invoke("bench", "--json", "-d", "cpu", "--layers", "784-16-10", "--batch-size", "256")
+    args = ["--layers", "784-16-10", "--batch-size", "100", "--samples", "3000"]
+    result = invoke("bench", "--json", "-d", "cpu", *args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
+    assert report["samples"] == 3000 and report["steps_per_epoch"] == 30
     rows = {(r["framework"], r["measure"]): r for r in report["rows"]}
     expected = {"engine", "products"}
     for framework, idiomatic in (("numpy", None), ("torch", "dataloader"), ("tf", "model.fit")):

@@ -116,3 +116,37 @@ def test_a_missing_framework_is_reported_with_reason_and_hint(tmp_path: Path) ->
     report = (tmp_path / "report.md").read_text()
     assert "TensorFlow on cpu (base): TensorFlow is not installed" in report
     assert "Install: `pip install packages/mlp-tf" in report
+
+
+def test_the_methodology_study_splits_framework_from_method(tmp_path: Path) -> None:
+    """Every variant × loss in every framework; the batch-32 runs start from NumPy's batch-1.
+
+    The shipped study with 300 images and a 20× learning rate, so that one epoch learns.
+    """
+    shipped = Path(__file__).parents[1] / "src/mlp_compare/experiments/methodology.toml"
+    text = shipped.read_text().replace("train_size = 1000", "train_size = 300")
+    text = text.replace(
+        "values = [0.005, 0.003, 0.001, 0.0005]", "values = [0.1, 0.06, 0.02, 0.01]"
+    )
+    experiment = tmp_path / "study.toml"
+    experiment.write_text(text)
+    args = ["run", "-d", "cpu", "-e", str(experiment), "--epochs", "1", "--equivalence-steps", "3"]
+    result = invoke(*args, "--out", str(tmp_path / "run"), "--quiet")
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "run/results.json").read_text())
+    validate(document)
+    runs = document["experiments"][0]["runs"]
+    assert len(runs) == 8 * len(REGISTRY)
+    assert all(r["status"] == "ok" for r in runs), [r["reason"] for r in runs]
+    by_key = {(r["variant"], r["framework"]): r["metrics"]["final_test_accuracy"] for r in runs}
+    trained_b1 = by_key[("b1-s0.01-bce", "numpy")]
+    assert trained_b1 > 0.3  # chance is 0.1
+    for framework in REGISTRY:
+        # Starting from NumPy's trained batch-1 weights keeps their accuracy; ten batch-32
+        # steps from scratch do not get there.
+        assert by_key[("b32-from-b1-bce", framework)] > trained_b1 - 0.05, framework
+        assert by_key[("b32-s0.01-bce", framework)] < trained_b1 - 0.2, framework
+    report = (tmp_path / "run/report.md").read_text()
+    for framework in ("PyTorch", "TensorFlow"):
+        assert f"Same loss, other framework ({framework} with bce" in report
+    assert "is the framework" in report and "is the method" in report

@@ -445,6 +445,13 @@ def _sci(value: float | None) -> str:
 @click.option("--layers", default="784-128-64-10", show_default=True, help="Network sizes.")
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1))
 @click.option(
+    "--samples",
+    default=60000,
+    show_default=True,
+    type=click.IntRange(min=1, max=60000),
+    help="Train on the first N images (an epoch is N samples).",
+)
+@click.option(
     "--epochs",
     default=1,
     show_default=True,
@@ -463,6 +470,7 @@ def bench(
     device: list[str] | None,
     layers: str,
     batch_size: int,
+    samples: int,
     epochs: int,
     idiomatic: bool,
     as_json: bool,
@@ -480,7 +488,7 @@ def bench(
     plan = targets(
         [fw.get(n) for n in (framework or list(fw.REGISTRY))], device or list(fw.DEVICES)
     )
-    train = dataset(DataSpec(scaling="standardize")).train
+    train = dataset(DataSpec(train="first", train_size=samples, scaling="standardize")).train
     result = run_bench(plan, train, sizes, batch_size, epochs, idiomatic=idiomatic)
     if as_json:
         click.echo(json.dumps(result, indent=1))
