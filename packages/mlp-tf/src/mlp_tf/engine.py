@@ -87,7 +87,7 @@ class TFEngine:
         as_dtype = self.dtype.as_numpy_dtype
         with tf.device(self.tf_device):
             self._x = tf.constant(x.astype(as_dtype, copy=False))
-            self._y = tf.one_hot(labels, sizes[-1], dtype=self.dtype)
+            self._y = tf.one_hot(labels.astype(np.int64), sizes[-1], dtype=self.dtype)
             self.kernels = [tf.Variable(layer.weight.T.astype(as_dtype)) for layer in layers]
             self.biases = [
                 None if layer.bias is None else tf.Variable(layer.bias.astype(as_dtype))
