@@ -63,18 +63,24 @@ def _variants(experiment: dict[str, Any], runs: list[dict[str, Any]]) -> list[st
 
 def curves(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path) -> Path:
     variants = _variants(experiment, runs)
-    figure, axes = plt.subplots(len(variants), 2, figsize=(11, 3.2 * len(variants)), squeeze=False)
+    figure, axes = plt.subplots(
+        len(variants), 2, figsize=(11, 3.2 * len(variants)), squeeze=False, layout="constrained"
+    )
     for row, variant in zip(axes, variants, strict=True):
         for run in (r for r in runs if r["variant"] == variant):
             epochs = [h["epoch"] for h in run["history"]]
             style = {"color": COLORS[run["framework"]], "linestyle": LINES[run["device"]]}
+            if len(epochs) <= 30:  # short runs: show the points themselves
+                style["marker"] = "o"
+                style["markersize"] = 3
             row[0].plot(epochs, [h["loss"] for h in run["history"]], label=run_label(run), **style)
             tests = [h["test_accuracy"] for h in run["history"]]
             trains = [h["train_accuracy"] for h in run["history"]]
             row[1].plot(epochs, tests, label=f"{run_label(run)} test", **style)
             row[1].plot(epochs, trains, alpha=0.4, label=f"{run_label(run)} train", **style)
-        row[0].set(title=f"{variant}: training loss", xlabel="epoch", ylabel="loss")
+        row[0].set(title=f"{variant}: training loss", xlabel="epoch", ylabel="loss", yscale="log")
         row[1].set(title=f"{variant}: accuracy", xlabel="epoch", ylabel="accuracy")
+        row[1].ticklabel_format(axis="y", useOffset=False)
         for ax in row:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
@@ -86,7 +92,7 @@ def curves(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path) -
 def epoch_times(runs: list[dict[str, Any]], path: Path) -> Path:
     labels = [f"{r['variant']}\n{run_label(r)}" for r in runs]
     seconds = [float(np.mean([h["seconds"] for h in r["history"]])) for r in runs]
-    figure, ax = plt.subplots(figsize=(max(6, 0.7 * len(runs)), 4))
+    figure, ax = plt.subplots(figsize=(max(6, 0.7 * len(runs)), 4), layout="constrained")
     ax.bar(range(len(runs)), seconds, color=[COLORS[r["framework"]] for r in runs])
     ax.set_xticks(range(len(runs)), labels, rotation=60, ha="right", fontsize=7)
     ax.set(ylabel="seconds per epoch (training only)", title="Time per epoch")
@@ -99,7 +105,9 @@ def per_class(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path
     variants = _variants(experiment, runs)
     columns = min(4, len(variants))
     rows = -(-len(variants) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False, layout="constrained"
+    )
     for ax, variant in zip(axes.flat, variants, strict=False):
         group = [r for r in runs if r["variant"] == variant]
         width = 0.8 / len(group)
@@ -121,7 +129,9 @@ def per_class(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path
 def confusions(runs: list[dict[str, Any]], path: Path) -> Path:
     columns = min(4, len(runs))
     rows = -(-len(runs) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 3.3 * rows), squeeze=False)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(3.3 * columns, 3.3 * rows), squeeze=False, layout="constrained"
+    )
     for ax, run in zip(axes.flat, runs, strict=False):
         matrix = np.asarray(run["metrics"]["confusion_matrix"], dtype=float)
         shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
@@ -139,7 +149,7 @@ def confusions(runs: list[dict[str, Any]], path: Path) -> Path:
 
 
 def equivalence(result: dict[str, Any], path: Path) -> Path:
-    figure, (weights, losses) = plt.subplots(1, 2, figsize=(11, 3.8))
+    figure, (weights, losses) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
     for curve in result["curves"]:
         label = f"{curve['framework']}/{curve['device']}"
         color = COLORS[curve["framework"]]
