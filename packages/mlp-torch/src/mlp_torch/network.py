@@ -148,7 +148,8 @@ def forward_trace(model: MLP, x: Tensor) -> list[Tensor]:
     trace = [x]
     last = len(model.linears) - 1
     for index, linear in enumerate(model.linears):
-        z = torch.nn.functional.linear(trace[-1], linear.weight, linear.bias)
+        h, weight, bias = trace[-1], linear.weight, linear.bias
+        z = torch.mm(h, weight.t()) if bias is None else torch.addmm(bias, h, weight.t())
         trace.append(hidden(z, model.network) if index < last else z)
     return trace
 
