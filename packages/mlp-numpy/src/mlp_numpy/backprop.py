@@ -82,10 +82,12 @@ class Parameters:
 
 
 class Workspace:
-    """Preallocated arrays for a batch of `rows` samples: every h_l, z_L, a and δ_l."""
+    """Preallocated arrays for a batch of `rows` samples: its inputs x, every h_l, z_L,
+    a and δ_l."""
 
     def __init__(self, network: Network, rows: int, dtype: np.dtype) -> None:
         self.rows = rows
+        self.x = np.empty((rows, network.layers[0]), dtype)
         self.h = [np.empty((rows, n), dtype) for n in network.layers[1:-1]]
         self.z = np.empty((rows, network.num_classes), dtype)
         self.a = np.empty((rows, network.num_classes), dtype)
@@ -95,6 +97,7 @@ class Workspace:
         """A workspace for a shorter batch: views of the first `rows` rows of each array."""
         view = object.__new__(Workspace)
         view.rows = rows
+        view.x = self.x[:rows]
         view.h = [h[:rows] for h in self.h]
         view.z, view.a = self.z[:rows], self.a[:rows]
         view.delta = [d[:rows] for d in self.delta]
@@ -120,7 +123,7 @@ class Backprop:
         h = x
         for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
             z = ws.z if i == last else ws.h[i]
-            np.matmul(h, w.T, out=z)  # z = h Wᵀ
+            np.dot(h, w.T, out=z)  # z = h Wᵀ
             if b is not None:
                 z += b  # z = h Wᵀ + b
             if i < last:
@@ -136,11 +139,11 @@ class Backprop:
         self.loss.gradient(ws.z, ws.a, y, out=delta)  # δ_L = ∂L/∂z_L
         for i in range(len(weights) - 1, -1, -1):
             h_prev = x if i == 0 else ws.h[i - 1]
-            np.matmul(delta.T, h_prev, out=grad_w[i])  # ∂L/∂W = δᵀ h_{l−1}
+            np.dot(delta.T, h_prev, out=grad_w[i])  # ∂L/∂W = δᵀ h_{l−1}
             if grad_b[i] is not None:
                 np.sum(delta, axis=0, out=grad_b[i])  # ∂L/∂b = Σ_rows δ
             if i > 0:
-                np.matmul(delta, weights[i], out=ws.delta[i - 1])  # ∂L/∂h_{l−1} = δ W
+                np.dot(delta, weights[i], out=ws.delta[i - 1])  # ∂L/∂h_{l−1} = δ W
                 delta = ws.delta[i - 1]
                 self.activation.backward(h_prev, delta)  # δ_{l−1} = ∂L/∂h_{l−1} ⊙ g′
 

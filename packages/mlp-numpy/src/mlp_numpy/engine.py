@@ -52,29 +52,38 @@ class NumpyEngine:
         self.net = Backprop(network, spec.loss, self.dtype)
         self.net.params.assign(initial_layers(spec) if layers is None else layers)
         self.optimizer = make_optimizer(spec.training.optimizer, self.net.params.flat)
-        self._epoch_x = np.empty_like(self.x)  # this epoch's samples, in batch order
-        self._epoch_y = np.empty_like(self.y)
+        self._epoch_y = np.empty_like(self.y)  # this epoch's targets, in batch order
+        self._epoch_z = np.empty_like(self.y)
+        self._epoch_a = np.empty_like(self.y)
         self._workspace: Workspace | None = None
 
     def train_batches(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
         """One update per consecutive slice of `order`; the float64 loss of each step."""
         n = len(order)
-        x = np.take(self.x, order, axis=0, out=self._epoch_x[:n])  # one gather per epoch
-        y = np.take(self.y, order, axis=0, out=self._epoch_y[:n])
+        y = np.take(self.y, order, axis=0, out=self._epoch_y[:n], mode="clip")
+        z, a = self._epoch_z[:n], self._epoch_a[:n]  # each step's logits and outputs
         ws = self._workspace_for(batch_size)
         net, params, grads, step = self.net, self.net.params, self.net.grads, self.optimizer.step
-        losses = np.empty(-(-n // batch_size))
+        starts = range(0, n, batch_size)
         # Overflow is not an error here: fit() reports a non-finite loss or weight as
         # divergence, naming the epoch and step.
         with np.errstate(over="ignore", invalid="ignore"):
-            for i, start in enumerate(range(0, n, batch_size)):
-                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-                batch_ws = ws if len(xb) == batch_size else ws.first(len(xb))
+            for start in starts:
+                stop = min(start + batch_size, n)
+                batch_ws = ws if stop - start == batch_size else ws.first(stop - start)
+                # The batch's rows, gathered into a preallocated (and cache-resident)
+                # array; mode="clip" skips a bounds-checked copy: `order` is valid.
+                xb = np.take(self.x, order[start:stop], axis=0, out=batch_ws.x, mode="clip")
+                yb = y[start:stop]
                 net.forward(xb, batch_ws)
-                losses[i] = net.loss_value(batch_ws, yb)
+                z[start:stop], a[start:stop] = batch_ws.z, batch_ws.a
                 net.backward(xb, yb, batch_ws)
                 step(params.flat, grads.flat, lr)
-        return losses
+            # Each step's loss, from the logits and outputs it saw before its update:
+            # the per-sample terms summed within each batch, over the loss's divisor.
+            terms = net.loss.sample_terms(z, a, y)
+            sizes = np.diff([*starts, n])
+            return np.add.reduceat(terms, starts) / net.loss.divisor(sizes, y.shape[1])
 
     def _workspace_for(self, batch_size: int) -> Workspace:
         if self._workspace is None or self._workspace.rows != batch_size:

@@ -1,8 +1,9 @@
 """Losses, each beside its gradient with respect to the logits z (docs/model-spec.md#losses).
 
 `z` are the output layer's pre-activations, `a = f(z)` the network's outputs, `y` the
-one-hot targets, all of shape (N, K). `value` is the batch loss; `gradient` writes
-∂L/∂z into `out`, which is where backpropagation starts.
+one-hot targets, all of shape (N, K). `sample_terms` gives each sample's share of the
+loss, `value` the batch loss (their sum over `divisor`), and `gradient` writes ∂L/∂z
+into `out`, which is where backpropagation starts.
 
     cross_entropy  L = (1/N) Σ_n [logsumexp(z_n) − Σ_k y_nk z_nk]      ∂L/∂z = (a − y) / N
     mse            L = (1/D) Σ (a − y)²                                ∂L/∂a = 2 (a − y) / D
@@ -31,18 +32,26 @@ def softplus(z: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
-class CrossEntropy:
+class _Loss:
+    """The batch loss is the sum of per-sample terms divided by `divisor(N, K)`."""
+
+    def divisor(self, n, k: int):
+        return n
+
+    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+        """The loss of one batch, in float64."""
+        return float(self.sample_terms(z, a, y).sum() / self.divisor(*z.shape))
+
+
+class CrossEntropy(_Loss):
     """Cross-entropy of softmax outputs, from the logits."""
 
     name = "cross_entropy"
 
-    def divisor(self, n: int, k: int) -> int:
-        return n
-
-    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
-        """(1/N) Σ_n [logsumexp(z_n) − z_n·y_n]: −log softmax(z)_label, computed stably."""
-        z = z.astype(np.float64, copy=False)
-        return float((logsumexp(z) - (z * y).sum(axis=1)).sum() / self.divisor(*z.shape))
+    def sample_terms(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """logsumexp(z_n) − z_n·y_n per sample: −log softmax(z_n)_label, computed stably."""
+        z = z.astype(np.float64)
+        return logsumexp(z) - (z * y).sum(axis=1)
 
     def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
         """∂L/∂z = (softmax(z) − y) / N."""
@@ -50,7 +59,7 @@ class CrossEntropy:
         out *= 1 / self.divisor(*z.shape)
 
 
-class MeanSquaredError:
+class MeanSquaredError(_Loss):
     """Squared error of the outputs a, averaged over N·K ("mean") or N ("sum_outputs")."""
 
     name = "mse"
@@ -59,13 +68,13 @@ class MeanSquaredError:
         self.reduction = reduction
         self.output = output
 
-    def divisor(self, n: int, k: int) -> int:
+    def divisor(self, n, k: int):
         return n * k if self.reduction == "mean" else n
 
-    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
-        """(1/D) Σ (a − y)²."""
+    def sample_terms(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Σ_k (a_nk − y_nk)² per sample."""
         error = a.astype(np.float64) - y
-        return float((error * error).sum() / self.divisor(*z.shape))
+        return (error * error).sum(axis=1)
 
     def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
         """∂L/∂a = 2 (a − y) / D, then ∂L/∂z through the output activation."""
@@ -73,7 +82,7 @@ class MeanSquaredError:
         out[...] = self.output.backward(a, grad_a)
 
 
-class BinaryCrossEntropy:
+class BinaryCrossEntropy(_Loss):
     """Binary cross-entropy of sigmoid outputs, from the logits."""
 
     name = "bce"
@@ -81,13 +90,13 @@ class BinaryCrossEntropy:
     def __init__(self, reduction: str) -> None:
         self.reduction = reduction
 
-    def divisor(self, n: int, k: int) -> int:
+    def divisor(self, n, k: int):
         return n * k if self.reduction == "mean" else n
 
-    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
-        """(1/D) Σ [softplus(z) − y z], which is −[y log σ(z) + (1 − y) log(1 − σ(z))]."""
-        z = z.astype(np.float64, copy=False)
-        return float((softplus(z) - y * z).sum() / self.divisor(*z.shape))
+    def sample_terms(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Σ_k [softplus(z) − y z] per sample: −Σ_k [y log σ(z) + (1 − y) log(1 − σ(z))]."""
+        z = z.astype(np.float64)
+        return (softplus(z) - y * z).sum(axis=1)
 
     def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
         """∂L/∂z = (σ(z) − y) / D."""

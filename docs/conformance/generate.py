@@ -1,0 +1,100 @@
+"""Recreate the conformance files of the weight format (see README.md here).
+
+    python docs/conformance/generate.py [output folder, default: this folder]
+
+For each case: `<name>.safetensors`, a weight file drawn by `mlp_numpy.init` from the
+case's spec (which the file carries in its metadata), and `<name>.json`, a fixed
+input with the outputs, loss and gradients that the network must give for it,
+computed in float64 by `mlp_numpy`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from mlp_numpy.backprop import Backprop, Workspace
+from mlp_numpy.engine import one_hot
+from mlp_numpy.init import initial_layers
+from mlp_numpy.spec import Init, Loss, ModelSpec, Network, Training, write_atomic
+from mlp_numpy.weights import save_weights
+
+PRODUCER = "mlp-numpy conformance"
+ROWS = 4
+
+CASES = {
+    "relu_softmax_f32": ModelSpec(
+        Network(layers=(6, 5, 4, 3), hidden="relu", output="softmax"),
+        Loss("cross_entropy"),
+        Init("he_uniform", bias="like_weights"),
+        Training(dtype="float32", seed=1),
+    ),
+    "tanh_sigmoid_nobias_f64": ModelSpec(
+        Network(layers=(5, 4, 3), hidden="tanh", output="sigmoid", bias=False),
+        Loss("bce", "sum_outputs"),
+        Init("xavier_normal"),
+        Training(dtype="float64", seed=2),
+    ),
+    "sigmoid_identity_f64": ModelSpec(
+        Network(layers=(4, 6, 2), hidden="sigmoid", output="identity"),
+        Loss("mse", "mean"),
+        Init("normal", scale=0.5, bias="like_weights"),
+        Training(dtype="float64", seed=3),
+    ),
+    "leaky_relu_softmax_mse_f32": ModelSpec(
+        Network(layers=(8, 7, 6, 5, 4), hidden="leaky_relu", output="softmax", leaky_slope=0.1),
+        Loss("mse", "sum_outputs"),
+        Init("uniform", low=-0.6, high=0.6, bias="like_weights"),
+        Training(dtype="float32", seed=4),
+    ),
+}
+
+
+def case_data(name: str, spec: ModelSpec) -> tuple[list, dict]:
+    """The case's weights and its expected results for a fixed input."""
+    network = spec.network
+    layers = initial_layers(spec)
+    rng = np.random.default_rng([len(name), network.layers[0]])
+    # Inputs exact in float32, so that casting them loses nothing.
+    x = rng.normal(size=(ROWS, network.layers[0])).astype(np.float32).astype(np.float64)
+    labels = rng.integers(0, network.num_classes, size=ROWS)
+    net = Backprop(network, spec.loss, np.float64)
+    net.params.assign(layers)
+    ws = Workspace(network, ROWS, np.float64)
+    output = net.forward(x, ws).copy()
+    y = one_hot(labels, network.num_classes, np.float64)
+    loss = net.loss_value(ws, y)
+    net.backward(x, y, ws)
+    gradients = {}
+    for i, (w, b) in enumerate(zip(net.grads.weights, net.grads.biases, strict=True)):
+        gradients[f"layers.{i}.weight"] = w.tolist()
+        if b is not None:
+            gradients[f"layers.{i}.bias"] = b.tolist()
+    float32 = spec.training.dtype == "float32"
+    expected = {
+        "weights": f"{name}.safetensors",
+        "dtype": spec.training.dtype,
+        "tolerance": {"rtol": 1e-5 if float32 else 1e-12, "atol": 1e-6 if float32 else 1e-14},
+        "input": x.tolist(),
+        "labels": labels.tolist(),
+        "output": output.tolist(),
+        "loss": loss,
+        "gradients": gradients,
+    }
+    return layers, expected
+
+
+def main(folder: Path) -> None:
+    for name, spec in CASES.items():
+        layers, expected = case_data(name, spec)
+        weights = folder / f"{name}.safetensors"
+        save_weights(weights, layers, spec.network, producer=PRODUCER, spec=spec)
+        text = json.dumps(expected, indent=1) + "\n"
+        write_atomic(folder / f"{name}.json", text.encode("utf-8"))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent)

@@ -1,0 +1,124 @@
+"""The conformance files in docs/conformance: mlp_numpy reproduces them, and their
+expected outputs, losses and gradients agree with a plain re-implementation here."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mlp_numpy
+from mlp_numpy.backprop import Backprop, Workspace
+from mlp_numpy.engine import one_hot
+from mlp_numpy.weights import load_weights
+
+FOLDER = Path(__file__).resolve().parents[3] / "docs" / "conformance"
+CASES = sorted(p.stem for p in FOLDER.glob("*.json"))
+
+
+def test_the_cases_are_there():
+    assert len(CASES) >= 4
+    assert all((FOLDER / f"{name}.safetensors").exists() for name in CASES)
+
+
+def plain_forward(layers, network, x):
+    """The network written out with nothing but NumPy, in float64."""
+    g = {
+        "relu": lambda z: np.maximum(z, 0),
+        "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+        "tanh": np.tanh,
+        "leaky_relu": lambda z: np.where(z > 0, z, network.leaky_slope * z),
+    }[network.hidden]
+    h = x
+    for i, (w, b) in enumerate(layers):
+        z = h @ w.astype(np.float64).T + (0 if b is None else b.astype(np.float64))
+        h = g(z) if i < len(layers) - 1 else z
+    if network.output == "softmax":
+        e = np.exp(h - h.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    if network.output == "sigmoid":
+        return 1 / (1 + np.exp(-h))
+    return h
+
+
+def plain_loss(spec, layers, x, labels):
+    a = plain_forward(layers, spec.network, x)
+    y = np.eye(spec.network.num_classes)[labels]
+    n, k = y.shape
+    divisor = n * k if spec.loss.reduction == "mean" and spec.loss.name != "cross_entropy" else n
+    if spec.loss.name == "cross_entropy":
+        return -np.sum(y * np.log(a)) / n
+    if spec.loss.name == "bce":
+        return -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a)) / divisor
+    return np.sum((a - y) ** 2) / divisor
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_expected_results_hold(name):
+    expected = json.loads((FOLDER / f"{name}.json").read_text())
+    weights = load_weights(FOLDER / expected["weights"])
+    spec, layers = weights.spec, weights.layers
+    assert spec is not None and layers[0].weight.dtype == np.dtype(expected["dtype"])
+    x, labels = np.array(expected["input"]), np.array(expected["labels"])
+    tolerance = expected["tolerance"]
+
+    # The model, in the file's dtype, within the stated tolerance.
+    model = mlp_numpy.load(FOLDER / expected["weights"])
+    np.testing.assert_allclose(model.predict_proba(x), expected["output"], **tolerance)
+
+    # A plain float64 re-implementation: outputs and loss.
+    plain = plain_forward(layers, spec.network, x)
+    np.testing.assert_allclose(plain, expected["output"], rtol=1e-12, atol=1e-14)
+    assert plain_loss(spec, layers, x, labels) == pytest.approx(expected["loss"], rel=1e-12)
+
+    # The gradients: backprop in float64, and central differences of the plain loss.
+    net = Backprop(spec.network, spec.loss, np.float64)
+    net.params.assign(layers)
+    ws = Workspace(spec.network, len(x), np.float64)
+    net.forward(x, ws)
+    net.backward(x, one_hot(labels, spec.network.num_classes, np.float64), ws)
+    float64 = [
+        mlp_numpy.Layer(w.astype(np.float64), None if b is None else b.astype(np.float64))
+        for w, b in layers
+    ]
+    for key, want in expected["gradients"].items():
+        i, part = int(key.split(".")[1]), key.split(".")[2]
+        got = (net.grads.weights if part == "weight" else net.grads.biases)[i]
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, err_msg=key)
+        tensor = float64[i].weight if part == "weight" else float64[i].bias
+        numeric = np.empty_like(tensor)
+        for index in np.ndindex(tensor.shape):
+            kept = tensor[index]
+            tensor[index] = kept + 1e-6
+            above = plain_loss(spec, float64, x, labels)
+            tensor[index] = kept - 1e-6
+            below = plain_loss(spec, float64, x, labels)
+            tensor[index] = kept
+            numeric[index] = (above - below) / 2e-6
+        np.testing.assert_allclose(numeric, want, rtol=1e-5, atol=1e-8, err_msg=key)
+
+
+def test_generator_reproduces_the_files(tmp_path):
+    spec = importlib.util.spec_from_file_location("generate", FOLDER / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    generate.main(tmp_path)
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert made == sorted(p.name for p in FOLDER.iterdir() if p.suffix in (".json", ".safetensors"))
+    for name in made:
+        if name.endswith(".json"):
+            assert (tmp_path / name).read_text() == (FOLDER / name).read_text(), name
+            continue
+        # safetensors may order the header's keys differently: compare the content.
+        again, committed = load_weights(tmp_path / name), load_weights(FOLDER / name)
+        assert (again.network, again.spec, again.producer) == (
+            committed.network,
+            committed.spec,
+            committed.producer,
+        )
+        for new, old in zip(again.layers, committed.layers, strict=True):
+            assert new.weight.tobytes() == old.weight.tobytes()
+            assert (
+                new.bias is None and old.bias is None
+            ) or new.bias.tobytes() == old.bias.tobytes()
