@@ -3,10 +3,12 @@
 `fit` (training.py) owns the epoch loop; an engine only runs the steps of one
 epoch. One training step on the batch of rows x with one-hot targets y is
 
-    a = forward(x)                 backprop.py
-    loss = L(z, a, y)              losses.py
-    grads = backward(x, y)         backprop.py
+    z, a = forward(x)              backprop.py (activations.py)
+    grads = backward(x, y)         backprop.py (losses.py gives ∂L/∂z)
     w ← update(w, grads, lr)       optimizers.py
+
+and each step's loss L(z, a, y) (losses.py) is computed once per epoch, vectorized
+over the kept z and a of every step, instead of in a dozen small calls per step.
 """
 
 from __future__ import annotations
