@@ -1,0 +1,152 @@
+"""One training epoch on the CPU, 784-128-64-10 ReLU at batch 64, measured three ways in one run:
+
+  engine     mlp-tf's engine (XLA-compiled epoch loop; and, for reference, without XLA)
+  products   the same matrix products alone, in a tf.function loop over pre-cut batches:
+             per step three forward products, three weight gradients and two deltas
+             (the faster of TensorFlow's graph executor and XLA counts)
+  model.fit  idiomatic Keras: Sequential of Dense layers, SGD, sparse cross-entropy
+
+plus online learning (batch 1) in µs per step. Each figure is the best of --repeats runs
+after a warm-up run (tracing and compilation excluded). Goals: engine ≤ 2× products,
+model.fit ≥ 3× engine, batch 1 ≤ 150 µs per step.
+
+    MNIST_MIRROR=... python packages/mlp-tf/benchmarks/bench_epoch.py [--repeats 3]
+"""
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import mnist_data
+import numpy as np
+import tensorflow as tf
+
+import mlp_tf
+from mlp_numpy.batches import epoch_batches
+from mlp_numpy.spec import ModelSpec, Network, Optimizer, Schedule, Training
+
+SIZES = (784, 128, 64, 10)
+BATCH = 64
+LR = 0.01
+
+
+def best_of(repeats: int, run: Callable[[], object]) -> float:
+    """The shortest wall time of `repeats` calls, after one warm-up call."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def engine_epoch(x: np.ndarray, labels: np.ndarray, *, jit_compile: bool) -> Callable[[], object]:
+    spec = ModelSpec(
+        Network(layers=SIZES),
+        training=Training(batch_size=BATCH, optimizer=Optimizer("sgd"), schedule=Schedule(lr=LR)),
+    )
+    engine = mlp_tf.make_engine(spec, x, labels, device="cpu", jit_compile=jit_compile)
+    order = epoch_batches(len(x), BATCH, seed=0, epoch=0).order
+    return lambda: engine.train_batches(order, BATCH, LR)
+
+
+def online_steps(x: np.ndarray, labels: np.ndarray, optimizer: str, steps: int):
+    spec = ModelSpec(
+        Network(layers=SIZES),
+        training=Training(batch_size=1, optimizer=Optimizer(optimizer), schedule=Schedule(lr=1e-3)),
+    )
+    engine = mlp_tf.make_engine(spec, x, labels, device="cpu")
+    order = epoch_batches(len(x), 1, seed=0, epoch=0).order[:steps]
+    return lambda: engine.train_batches(order, 1, 1e-3)
+
+
+def products_epoch(x: np.ndarray, *, jit_compile: bool) -> Callable[[], object]:
+    """The epoch's matrix products and nothing else, on batches cut in advance."""
+    steps = len(x) // BATCH
+    rng = np.random.default_rng(0)
+    batches = tf.constant(x[: steps * BATCH].reshape(steps, BATCH, SIZES[0]))
+    deltas = tf.constant(rng.standard_normal((steps, BATCH, SIZES[-1]), dtype=np.float32))
+    w1, w2, w3 = (
+        tf.constant(rng.standard_normal((i, o), dtype=np.float32) * 0.05)
+        for i, o in zip(SIZES[:-1], SIZES[1:], strict=True)
+    )
+
+    @tf.function(jit_compile=jit_compile)
+    def run(batches, deltas):
+        total = tf.zeros([])
+        for i in tf.range(steps):
+            x = batches[i]
+            h1 = tf.matmul(x, w1)
+            h2 = tf.matmul(h1, w2)
+            z = tf.matmul(h2, w3)
+            d3 = deltas[i] + z  # keeps the forward products live
+            g3 = tf.matmul(h2, d3, transpose_a=True)
+            d2 = tf.matmul(d3, w3, transpose_b=True)
+            g2 = tf.matmul(h1, d2, transpose_a=True)
+            d1 = tf.matmul(d2, w2, transpose_b=True)
+            g1 = tf.matmul(x, d1, transpose_a=True)
+            total += g1[0, 0] + g2[0, 0] + g3[0, 0]
+        return total
+
+    return lambda: run(batches, deltas).numpy()
+
+
+def keras_fit_epoch(x: np.ndarray, labels: np.ndarray) -> Callable[[], object]:
+    model = keras.Sequential(
+        [
+            keras.Input((SIZES[0],)),
+            keras.layers.Dense(SIZES[1], activation="relu"),
+            keras.layers.Dense(SIZES[2], activation="relu"),
+            keras.layers.Dense(SIZES[3]),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(LR),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return lambda: model.fit(x, labels, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--online-steps", type=int, default=20_000)
+    args = parser.parse_args()
+    images, labels = mnist_data.load("train")
+    x = mnist_data.flatten(mnist_data.standardize(images))
+    labels = labels.astype(np.int64)
+    r = args.repeats
+
+    with tf.device("/CPU:0"):
+        engine = best_of(r, engine_epoch(x, labels, jit_compile=True))
+        engine_graph = best_of(r, engine_epoch(x, labels, jit_compile=False))
+        products_graph = best_of(r, products_epoch(x, jit_compile=False))
+        products_xla = best_of(r, products_epoch(x, jit_compile=True))
+        fit = best_of(r, keras_fit_epoch(x, labels))
+        online = {
+            name: best_of(r, online_steps(x, labels, name, args.online_steps))
+            / args.online_steps
+            for name in ("sgd", "adam")
+        }
+    products = min(products_graph, products_xla)
+
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, CPU, {os.cpu_count()} cores")
+    print(f"one epoch, {'-'.join(map(str, SIZES))} ReLU, batch {BATCH}, 60000 samples:")
+    print(f"  mlp-tf engine (XLA)          {engine:7.3f} s")
+    print(f"  mlp-tf engine (no XLA)       {engine_graph:7.3f} s")
+    print(f"  products alone (graph)       {products_graph:7.3f} s")
+    print(f"  products alone (XLA)         {products_xla:7.3f} s")
+    print(f"  Keras model.fit              {fit:7.3f} s")
+    print(f"engine / products       {engine / products:5.2f}x   (goal <= 2)")
+    print(f"model.fit / engine      {fit / engine:5.2f}x   (goal >= 3)")
+    for name, seconds in online.items():
+        print(f"batch 1, {name:<4}          {seconds * 1e6:6.1f} us/step (goal <= 150)")
+
+
+if __name__ == "__main__":
+    main()
