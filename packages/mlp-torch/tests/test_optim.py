@@ -69,9 +69,8 @@ def test_matches_torch_optim(config):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("config", CONFIGS, ids=str)
 def test_matches_mlp_numpy(config, dtype):
-    """Against the reference's own optimizer, on one flat array, including Adam's float64
-    bias corrections in float32 (a float32 `1 − βᵗ` would drift from it after a few
-    hundred steps)."""
+    """Against the reference's own optimizer on one flat array, for 300 steps, in float32
+    as well: both compute Adam's bias corrections `1 − βᵗ` in float64."""
     rng = np.random.default_rng(2)
     w = rng.normal(size=50).astype(dtype)
     ours = [torch.tensor(w)]

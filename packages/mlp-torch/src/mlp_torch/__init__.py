@@ -1,11 +1,12 @@
 """The mlp-numpy reference network in PyTorch, on CPU and CUDA.
 
->>> import mlp_torch
->>> from mlp_numpy.spec import ModelSpec, Network
->>> spec = ModelSpec(Network(layers=(784, 128, 64, 10)))
->>> model, history = mlp_torch.train(spec, x, labels, test=(x_test, labels_test))
->>> model.save("mlp.safetensors")             # the shared weight format
->>> mlp_torch.load("mlp.safetensors").predict(x_test)
+import mlp_torch
+from mlp_numpy.spec import ModelSpec, Network
+
+spec = ModelSpec(Network(layers=(784, 128, 64, 10)))
+model, history = mlp_torch.train(spec, x, labels, test=(x_test, labels_test))
+model.save("mlp.safetensors")                # the shared weight format
+mlp_torch.load("mlp.safetensors").predict(x_test)
 """
 
 __version__ = "0.1.0"
