@@ -165,3 +165,11 @@ def test_divergence_surfaces_with_epoch_step_and_rate(mnist_train):
     with pytest.raises(DivergenceError, match="learning rate 1000") as error:
         mlp_torch.train(spec, x[:1000], labels[:1000], device="cpu")
     assert error.value.epoch == 1 and 1 <= error.value.step <= 10
+
+
+def test_float64_on_mps_is_refused_by_name():
+    from mlp_torch.devices import check_dtype
+
+    with pytest.raises(ValueError, match="float64 is not supported on mps"):
+        check_dtype(torch.device("mps"), torch.float64)
+    check_dtype(torch.device("cpu"), torch.float64)  # fine elsewhere

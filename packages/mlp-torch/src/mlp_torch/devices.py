@@ -38,3 +38,9 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
             f"device {str(name)!r} is not available here; available: {', '.join(available)}"
         )
     return device
+
+
+def check_dtype(device: torch.device, dtype: torch.dtype) -> None:
+    """Raise ValueError when `device` cannot hold `dtype` (MPS has no float64)."""
+    if device.type == "mps" and dtype == torch.float64:
+        raise ValueError("training.dtype: float64 is not supported on mps; use float32 or cpu")

@@ -24,7 +24,7 @@ from mlp_numpy import Layer
 from mlp_numpy.init import initial_layers
 from mlp_numpy.spec import ModelSpec, Network
 
-from .devices import resolve_device
+from .devices import check_dtype, resolve_device
 from .network import MLP, backward, forward_trace, loss_and_delta
 from .optim import Scalar, SpecOptimizer
 
@@ -54,6 +54,7 @@ class TorchEngine:
         self.spec = spec
         self.device = resolve_device(device)
         self.dtype = DTYPES[spec.training.dtype]
+        check_dtype(self.device, self.dtype)
         if cuda_graphs and self.device.type != "cuda":
             raise ValueError(f"cuda_graphs needs a cuda device, got {self.device}")
         self.mixed_precision = mixed_precision

@@ -20,7 +20,7 @@ from mlp_numpy.training import History, fit
 from mlp_numpy.weights import load_weights, save_weights
 
 from . import __version__
-from .devices import resolve_device
+from .devices import check_dtype, resolve_device
 from .engine import DTYPES, load_layers, make_engine, module_layers
 from .network import MLP
 
@@ -44,6 +44,7 @@ class Model:
         self.network = network
         self.spec = spec
         self.device = resolve_device(device)
+        check_dtype(self.device, DTYPES[dtype.name])
         self.module = MLP(network, dtype=DTYPES[dtype.name], device=self.device).eval()
         load_layers(self.module, layers)
 
