@@ -97,3 +97,17 @@ def test_tensor_scalars_give_the_same_update():
         by_tensor.update([g.clone() for g in grads], lr, step)
     for got, want in zip(tensors, numbers, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_adam_bias_corrections_are_float64_in_float32():
+    """The first Adam update is η·g/(|g| + ε·…) ≈ η·sign(g). With 1 − β₂ rounded to
+    float32 (1 − 0.999 is then off by 1.3e-5), the step would be off by about 6e-6."""
+    config = Optimizer(name="adam", beta2=0.999)
+    g = np.array([3.0, -0.5, 2e-3], dtype=np.float32)
+    w = [torch.zeros(3, dtype=torch.float32)]
+    SpecOptimizer(config, w).update([torch.tensor(g)], 0.1)
+    g64 = g.astype(np.float64)
+    m_hat = (1 - 0.9) * g64 / (1 - 0.9)
+    v_hat = (1 - 0.999) * g64**2 / (1 - 0.999)
+    expected = -0.1 * m_hat / (np.sqrt(v_hat) + 1e-8)
+    np.testing.assert_allclose(w[0].numpy(), expected, rtol=1e-6)
