@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 
-def run(experiment: str, threads: int | None, out: Path) -> tuple[float, dict]:
+def run(experiment: str, threads: int, out: Path) -> tuple[float, dict]:
     command = [sys.executable, "-m", "mlp_compare", "run", "-d", "cpu", "-e", experiment]
     command += ["--out", str(out), "--quiet", "--equivalence-steps", "0"]
-    command += ["--threads", str(threads)] if threads else []
+    command += ["--threads", str(threads)]
     start = time.perf_counter()
     subprocess.run(command, check=True)
     return time.perf_counter() - start, json.loads((out / "results.json").read_text())
@@ -33,7 +33,7 @@ def run(experiment: str, threads: int | None, out: Path) -> tuple[float, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=1, help="0: each framework's default")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         wall, baseline = run("baseline", args.threads, Path(folder) / "baseline")

@@ -43,7 +43,10 @@ def test_frameworks_agree_on_the_same_weights_and_batches(quick_results: dict) -
 def test_results_validate_against_the_schema(quick_results: dict) -> None:
     validate(quick_results)
     assert quick_results["status"] == "complete"
+    assert quick_results["command"].startswith("mlp-compare run --all --experiment quick --out")
     assert quick_results["environment"]["cpu_count"] >= 1
+    assert quick_results["environment"]["threads"]["numpy_blas"] == 1  # --threads 1, the default
+    assert quick_results["environment"]["threads"]["torch_intra_op"] == 1
 
 
 def test_the_schema_checker_rejects_a_broken_document(quick_results: dict) -> None:

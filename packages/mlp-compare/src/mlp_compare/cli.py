@@ -72,6 +72,15 @@ EXPERIMENT = click.option(
 )
 EPOCHS = click.option("--epochs", type=click.IntRange(min=1), help="Override training.epochs.")
 SEED = click.option("--seed", type=click.IntRange(min=0), help="Override training.seed.")
+THREADS = click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="CPU threads for every framework; 0 keeps each framework's default. One thread is "
+    "the fair default: a small network's products gain little from a second one, and a busy "
+    "machine makes multi-threaded BLAS spin.",
+)
 
 
 def experiments_for(name: str, epochs: int | None, seed: int | None) -> list[Experiment]:
@@ -107,7 +116,15 @@ def backend_device(framework: fw.Framework, device: str) -> str:
     return resolved
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class RecordingGroup(click.Group):
+    """Keeps the command line it was given, for the report's record of what ran."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=RecordingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mlp-compare")
 def main() -> None:
     """Train one MLP with NumPy, PyTorch and TensorFlow on every device; say why results differ."""
@@ -137,11 +154,7 @@ def main() -> None:
     type=click.IntRange(min=0),
     help="Lockstep steps per experiment, every framework against NumPy (0: off).",
 )
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    help="CPU threads for every framework (default: each framework's own).",
-)
+@THREADS
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or table; print the folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json on stdout at the end.")
 def run(
@@ -153,7 +166,7 @@ def run(
     seed: int | None,
     out: Path | None,
     equivalence_steps: int,
-    threads: int | None,
+    threads: int,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -173,14 +186,13 @@ def run(
         )
     chosen = experiments_for(experiment, epochs, seed)
     frameworks = [fw.get(name) for name in (framework or list(fw.REGISTRY))]
-    if threads:
-        fw.set_threads(threads, frameworks)
+    fw.set_threads(threads, frameworks)
     plan = targets(frameworks, device or list(fw.DEVICES))
     run_id = (
         f"{datetime.now():%Y%m%d-%H%M%S}-{experiment if experiment == 'all' else chosen[0].name}"
     )
     out = out or Path("results") / run_id
-    command = shlex.join(["mlp-compare", *sys.argv[1:]]) if sys.argv[1:] else "mlp-compare run"
+    command = shlex.join(["mlp-compare", *click.get_current_context().meta["argv"]])
     results = new_results(run_id, command, frameworks)
 
     stop = StopFlag()
@@ -201,7 +213,7 @@ def run(
                 runner.run_experiment(item, plan, equivalence_steps=equivalence_steps)
     except (StopRequested, KeyboardInterrupt):
         status = "interrupted"
-    except DATA_ERRORS as exc:
+    except (mnist_data.DownloadError, mnist_data.IdxError) as exc:
         runner.finish("failed")
         raise click.ClickException(f"cannot load MNIST: {exc}") from None
     finally:
@@ -278,6 +290,7 @@ def list_command(as_json: bool) -> None:
 )
 @EPOCHS
 @SEED
+@THREADS
 @click.option("--quiet", "-q", is_flag=True)
 def train(
     framework: str,
@@ -287,6 +300,7 @@ def train(
     save_path: Path,
     epochs: int | None,
     seed: int | None,
+    threads: int,
     quiet: bool,
 ) -> None:
     """Train one framework and save the weights, for `evaluate` in any framework."""
@@ -296,6 +310,7 @@ def train(
     except ExperimentError as exc:
         raise click.BadParameter(str(exc), param_hint="--variant") from None
     backend = framework_or_fail(framework)
+    fw.set_threads(threads, [backend])
     resolved = backend_device(backend, device)
     data = dataset(chosen.data)
 
@@ -374,6 +389,7 @@ def evaluate(framework: str, weights: Path, experiment: str, as_json: bool) -> N
 @FRAMEWORK_LIST
 @DEVICE_LIST
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="Override training.dtype.")
+@THREADS
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -387,6 +403,7 @@ def equivalence(
     framework: list[str] | None,
     device: list[str] | None,
     dtype: str | None,
+    threads: int,
     out: Path | None,
     as_json: bool,
 ) -> None:
@@ -406,7 +423,9 @@ def equivalence(
     if dtype:
         spec = replace(picked.spec, training=replace(picked.spec.training, dtype=dtype))
         picked = replace(picked, spec=spec)
-    plan = targets([fw.get(n) for n in (framework or list(fw.REGISTRY))], device or ["cpu"])
+    frameworks = [fw.get(n) for n in (framework or list(fw.REGISTRY))]
+    fw.set_threads(threads, frameworks)
+    plan = targets(frameworks, device or ["cpu"])
     runnable = [t for t in plan if t.reason is None]
     for t in plan:
         if t.reason is not None:
@@ -464,6 +483,7 @@ def _sci(value: float | None) -> str:
     show_default=True,
     help="Also time the idiomatic DataLoader and model.fit loops.",
 )
+@THREADS
 @click.option("--json", "as_json", is_flag=True)
 def bench(
     framework: list[str] | None,
@@ -473,6 +493,7 @@ def bench(
     samples: int,
     epochs: int,
     idiomatic: bool,
+    threads: int,
     as_json: bool,
 ) -> None:
     """Seconds per epoch and per step, next to the matrix products alone and the idiomatic loops."""
@@ -485,9 +506,9 @@ def bench(
         raise click.BadParameter(
             f"{layers!r}: sizes separated by '-'", param_hint="--layers"
         ) from None
-    plan = targets(
-        [fw.get(n) for n in (framework or list(fw.REGISTRY))], device or list(fw.DEVICES)
-    )
+    frameworks = [fw.get(n) for n in (framework or list(fw.REGISTRY))]
+    fw.set_threads(threads, frameworks)
+    plan = targets(frameworks, device or list(fw.DEVICES))
     train = dataset(DataSpec(train="first", train_size=samples, scaling="standardize")).train
     result = run_bench(plan, train, sizes, batch_size, epochs, idiomatic=idiomatic)
     if as_json:

@@ -94,8 +94,6 @@ def get(name: str) -> Framework:
     module_name = _module_overrides().get(name, module_name)
     key = (name, module_name)
     if key not in _cache:
-        # TensorFlow's C++ start-up chatter (oneDNN notes, no-CUDA warnings) hides the table.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         try:
             module, error = importlib.import_module(module_name), None
         except Exception as exc:  # an import can fail in many ways (e.g. RuntimeError)
@@ -115,7 +113,10 @@ def set_threads(threads: int, frameworks: list[Framework]) -> None:
 
     NumPy's OpenBLAS through `mlp_numpy.set_blas_threads`; PyTorch's intra-op pool; TensorFlow's
     intra- and inter-op pools (which can only be set before TensorFlow starts its runtime).
+    `threads = 0` leaves every framework at its own default.
     """
+    if threads == 0:
+        return
     names = {fw.name for fw in frameworks if fw.available}
     import mlp_numpy
 

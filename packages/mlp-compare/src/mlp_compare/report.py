@@ -290,6 +290,23 @@ def speed(experiment: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
             if (f, d) != ("numpy", "cpu")
         ]
         sentences.append(f"{variant}: NumPy trains an epoch in {base:.3f} s; {', '.join(ratios)}.")
+    return sentences + warm_up(runs)
+
+
+def warm_up(runs: list[dict[str, Any]]) -> list[str]:
+    """Runs whose first epoch is much slower than the rest: tracing, compiling, allocating."""
+    sentences = []
+    for run in runs:
+        seconds = [h["seconds"] for h in run["history"]]
+        if len(seconds) < 3:
+            continue
+        later = sorted(seconds[1:])[len(seconds[1:]) // 2]  # the median of the later epochs
+        if seconds[0] > 3 * later and seconds[0] - later > 0.5:
+            sentences.append(
+                f"{NAMES[run['framework']]}/{run['device']} ({run['variant']}): the first epoch "
+                f"took {seconds[0]:.2f} s against {later:.2f} s for a typical later one — "
+                "one-time set-up (graph tracing and compilation, allocation) counted in its time."
+            )
     return sentences
 
 
