@@ -41,9 +41,9 @@ def test_conformance_case(case):
     y = torch.nn.functional.one_hot(torch.tensor(expected["labels"]), classes)
     y = y.to(network.linears[0].weight.dtype)
     with torch.no_grad():
-        trace = forward_trace(network, torch.from_numpy(x))
+        trace = forward_trace(network.layer_tensors(), torch.from_numpy(x), spec.network)
         loss, delta = loss_and_delta(trace[-1], y, spec.loss, spec.network.output)
-        gradients = backward(network, trace, delta)
+        gradients = backward(network.layer_tensors(), trace, delta, spec.network)
     np.testing.assert_allclose(loss.item(), expected["loss"], **tolerance)
     names = [n for n, _ in network.named_parameters()]
     assert len(names) == len(expected["gradients"])

@@ -57,9 +57,9 @@ def test_backward_equals_autograd(hidden, output_loss, reduction, bias):
     y = torch.nn.functional.one_hot(labels, 3).to(torch.float64)
 
     with torch.no_grad():
-        trace = forward_trace(model, x)
+        trace = forward_trace(model.layer_tensors(), x, network)
         value, delta = loss_and_delta(trace[-1], y, loss, output_name)
-        grads = backward(model, trace, delta)
+        grads = backward(model.layer_tensors(), trace, delta, network)
     reference = torch_reference_loss(model, x, y, loss)
     expected = torch.autograd.grad(reference, model.parameter_list())
 

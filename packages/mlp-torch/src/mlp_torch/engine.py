@@ -14,8 +14,6 @@ takes steps. Where the time goes, and what is done about it:
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
 from torch import Tensor
@@ -59,7 +57,9 @@ class TorchEngine:
             raise ValueError(f"cuda_graphs needs a cuda device, got {self.device}")
         self.mixed_precision = mixed_precision
         self.model = MLP(spec.network, dtype=self.dtype, device=self.device).requires_grad_(False)
+        self.network = spec.network
         self.params = self.model.parameter_list()
+        self.layers = self.model.layer_tensors()
         self.set_layers(initial_layers(spec) if layers is None else layers)
         self.optimizer = SpecOptimizer(spec.training.optimizer, self.params)
         self.x = self._inputs(x)
@@ -103,25 +103,29 @@ class TorchEngine:
     # --- training -----------------------------------------------------------------------
 
     def step(self, xb: Tensor, yb: Tensor, lr: Scalar, t: Scalar | None = None) -> Tensor:
-        """One update on one batch; returns its loss before the update (0-dim, on device).
-
-        With mixed precision only the matrix products run in bfloat16: the logits are
-        cast back before the loss, and the gradients before the update."""
-        with self._autocast():
-            trace = forward_trace(self.model, xb)
-        logits = trace[-1].to(self.dtype)
-        loss, delta = loss_and_delta(logits, yb, self.spec.loss, self.spec.network.output)
-        with self._autocast():
-            grads = backward(self.model, trace, delta)
-        if self.mixed_precision:
-            grads = [g.to(self.dtype) for g in grads]
+        """One update on one batch; returns its loss before the update (0-dim, on device)."""
+        gradients = self.mixed_gradients if self.mixed_precision else self.gradients
+        loss, grads = gradients(xb, yb)
         self.optimizer.update(grads, lr, t)
         return loss
 
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if not self.mixed_precision:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, cache_enabled=False)
+    def gradients(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """The batch loss and the gradient of every parameter (`parameter_list` order)."""
+        trace = forward_trace(self.layers, xb, self.network)
+        loss, delta = loss_and_delta(trace[-1], yb, self.spec.loss, self.network.output)
+        return loss, backward(self.layers, trace, delta, self.network)
+
+    def mixed_gradients(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """`gradients` with the matrix products in bfloat16: the logits are cast back
+        before the loss, and the gradients before the update."""
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, cache_enabled=False)
+        with autocast:
+            trace = forward_trace(self.layers, xb, self.network)
+        logits = trace[-1].to(self.dtype)
+        loss, delta = loss_and_delta(logits, yb, self.spec.loss, self.network.output)
+        with autocast:
+            grads = backward(self.layers, trace, delta, self.network)
+        return loss, [g.to(self.dtype) for g in grads]
 
     def train_batches(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
         """One update per consecutive slice of `order` (indices into the training data);

@@ -15,6 +15,8 @@ from torch import Tensor, nn
 
 from mlp_numpy.spec import Loss, Network
 
+LayerTensors = tuple[Tensor, Tensor | None]  # (W, b) of one layer
+
 
 class MLP(nn.Module):
     """A multilayer perceptron built from a spec's `Network`: every layer size, the hidden
@@ -38,9 +40,14 @@ class MLP(nn.Module):
         """The parameters in weight-file order: W_1, b_1, W_2, b_2, … (no b without bias)."""
         return [p for linear in self.linears for p in (linear.weight, linear.bias) if p is not None]
 
+    def layer_tensors(self) -> list[LayerTensors]:
+        """(W_l, b_l) of each layer, b_l None without bias: the parameters as plain tensors,
+        which a training step reads without going through `nn.Module` attribute lookup."""
+        return [(linear.weight, linear.bias) for linear in self.linears]
+
     def logits(self, x: Tensor) -> Tensor:
         """z, the output layer's pre-activation."""
-        return forward_trace(self, x)[-1]
+        return forward_trace(self.layer_tensors(), x, self.network)[-1]
 
     def forward(self, x: Tensor) -> Tensor:
         """a = f(z), the network's output (class probabilities for softmax)."""
@@ -142,32 +149,34 @@ def loss_and_delta(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> tuple[
 # --- the whole network: forward trace and backward pass -----------------------------------
 
 
-def forward_trace(model: MLP, x: Tensor) -> list[Tensor]:
+def forward_trace(layers: list[LayerTensors], x: Tensor, network: Network) -> list[Tensor]:
     """[x, h_1, …, h_{L-1}, z_L]: the input, every hidden activation and the logits,
     kept for `backward`."""
     trace = [x]
-    last = len(model.linears) - 1
-    for index, linear in enumerate(model.linears):
-        h, weight, bias = trace[-1], linear.weight, linear.bias
+    last = len(layers) - 1
+    for index, (weight, bias) in enumerate(layers):
+        h = trace[-1]
         z = torch.mm(h, weight.t()) if bias is None else torch.addmm(bias, h, weight.t())
-        trace.append(hidden(z, model.network) if index < last else z)
+        trace.append(hidden(z, network) if index < last else z)
     return trace
 
 
-def backward(model: MLP, trace: list[Tensor], delta: Tensor) -> list[Tensor]:
+def backward(
+    layers: list[LayerTensors], trace: list[Tensor], delta: Tensor, network: Network
+) -> list[Tensor]:
     """The gradients of every parameter, in `parameter_list` order, from δ = ∂L/∂z_L.
 
     For each layer l from the last: ∂L/∂W_l = δ_lᵀ h_{l-1}, ∂L/∂b_l = Σ_n δ_l, and, below
     the first layer, δ_{l-1} = (δ_l W_l) ⊙ g′(z_{l-1}).
     """
     grads: list[Tensor] = []
-    for index in range(len(model.linears) - 1, -1, -1):
-        linear = model.linears[index]
+    for index in range(len(layers) - 1, -1, -1):
+        weight, bias = layers[index]
         h_in = trace[index]  # x for the first layer, h_{l-1} otherwise
-        layer_grads = [torch.mm(delta.t(), h_in)]
-        if linear.bias is not None:
-            layer_grads.append(delta.sum(dim=0))
-        grads[:0] = layer_grads
+        if bias is not None:
+            grads.append(delta.sum(dim=0))
+        grads.append(torch.mm(delta.t(), h_in))
         if index > 0:
-            delta = hidden_backward(torch.mm(delta, linear.weight), h_in, model.network)
+            delta = hidden_backward(torch.mm(delta, weight), h_in, network)
+    grads.reverse()
     return grads
