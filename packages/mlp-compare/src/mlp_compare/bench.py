@@ -74,8 +74,8 @@ def run_bench(
     rows: list[dict[str, Any]] = []
     for target in plan:
         measures: dict[str, Callable[[], float]] = {
-            "engine": lambda t=target: engine_epoch(t, spec, x, labels, epochs),
             "products": lambda t=target: products_epoch(t, sizes, n, batch_size, epochs),
+            "engine": lambda t=target: engine_epoch(t, spec, x, labels, epochs),
         }
         if idiomatic and target.framework.name == "torch":
             measures["dataloader"] = lambda t=target: dataloader_epoch(

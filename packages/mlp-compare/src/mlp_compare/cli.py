@@ -522,8 +522,11 @@ def bench(
                 f"skipped: {row['reason']}"
             )
             continue
-        ratio = row.get("ratio_to_products")
-        extra = f"  {ratio:.2f}× its products alone" if ratio else ""
+        extra = ""
+        if "ratio_to_products" in row:
+            extra += f"  {row['ratio_to_products']:.2f}× its products alone"
+        if "ratio_to_engine" in row:
+            extra += f", {row['ratio_to_engine']:.2f}× its engine"
         click.echo(
             f"  {row['framework']:>6}/{row['device']:<4} {row['measure']:<12} "
             f"{row['seconds_per_epoch']:8.3f} s/epoch  "

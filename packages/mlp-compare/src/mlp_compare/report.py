@@ -109,10 +109,51 @@ def report_markdown(results: dict[str, Any], figures: dict[str, list[Path]], fol
     ]
     if results["status"] == "interrupted":
         lines += ["> The run was interrupted: this report holds the runs that finished.", ""]
+    lines += summary_lines(results)
     lines += environment_lines(env)
     for experiment in results["experiments"]:
         lines += experiment_lines(experiment, figures.get(experiment["name"], []), folder)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    """One row per experiment and variant: test accuracy and seconds per epoch of every run."""
+    columns = list(
+        dict.fromkeys(
+            (r["framework"], r["device"])
+            for e in results["experiments"]
+            for r in e["runs"]
+            if r["metrics"] is not None
+        )
+    )
+    if not columns:
+        return []
+    header = " | ".join(f"{NAMES[f]} {d}" for f, d in columns)
+    lines = [
+        "## Summary",
+        "",
+        "Test accuracy (seconds per training epoch) of every run.",
+        "",
+        f"| experiment | variant | {header} |",
+        "|---|---|" + "---:|" * len(columns),
+    ]
+    for experiment in results["experiments"]:
+        for variant in experiment["variants"]:
+            runs = {
+                (r["framework"], r["device"]): r["metrics"]
+                for r in experiment["runs"]
+                if r["variant"] == variant["name"] and r["metrics"] is not None
+            }
+            if not runs:
+                continue
+            cells = [
+                f"{pct(runs[c]['final_test_accuracy'])} ({runs[c]['seconds_per_epoch']:.2f})"
+                if c in runs
+                else "—"
+                for c in columns
+            ]
+            lines.append(f"| {experiment['name']} | {variant['name']} | {' | '.join(cells)} |")
+    return [*lines, ""]
 
 
 def environment_lines(env: dict[str, Any]) -> list[str]:
