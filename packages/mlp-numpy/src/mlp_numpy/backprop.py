@@ -16,7 +16,8 @@ the loss back to the input, with δ_l = ∂L/∂z_l:
     δ_{l−1}     = ∂L/∂h_{l−1} ⊙ g′(z_{l−1})   (g′ from the kept h_{l−1}, activations.py)
 
 Each matrix product writes into a preallocated array (`out=`), so a training step
-allocates almost nothing and its time is spent in the products themselves.
+allocates almost nothing and its time is spent in the products themselves. In the
+code, lists count layers from 0: layer l is index i = l − 1.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ class Backprop:
             h_prev = x if i == 0 else ws.h[i - 1]
             np.dot(delta.T, h_prev, out=grad_w[i])  # ∂L/∂W = δᵀ h_{l−1}
             if grad_b[i] is not None:
-                np.sum(delta, axis=0, out=grad_b[i])  # ∂L/∂b = Σ_rows δ
+                np.add.reduce(delta, axis=0, out=grad_b[i])  # ∂L/∂b = Σ_rows δ
             if i > 0:
                 np.dot(delta, weights[i], out=ws.delta[i - 1])  # ∂L/∂h_{l−1} = δ W
                 delta = ws.delta[i - 1]
