@@ -133,7 +133,8 @@ def loss_and_delta(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> tuple[
         # log softmax(z) = z − logsumexp(z), so L = −Σ y · log softmax(z) / N as y is one-hot
         log_p = torch.log_softmax(z, dim=1)
         value = torch.dot(log_p.view(-1), y.view(-1)).mul_(-1 / divisor)
-        return value, log_p.exp_().sub_(y).mul_(1 / divisor)
+        delta = log_p.exp_().sub_(y)
+        return value, delta if divisor == 1 else delta.mul_(1 / divisor)
     if loss.name == "bce":
         softplus = torch.clamp(z, min=0) + torch.log1p(torch.exp(-torch.abs(z)))
         value = (softplus - y * z).sum() / divisor
@@ -155,8 +156,7 @@ def forward_trace(layers: list[LayerTensors], x: Tensor, network: Network) -> li
     trace = [x]
     last = len(layers) - 1
     for index, (weight, bias) in enumerate(layers):
-        h = trace[-1]
-        z = torch.mm(h, weight.t()) if bias is None else torch.addmm(bias, h, weight.t())
+        z = torch.nn.functional.linear(trace[-1], weight, bias)  # h Wᵀ + b
         trace.append(hidden(z, network) if index < last else z)
     return trace
 
