@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -75,11 +76,12 @@ class RichDisplay:
         return Group(self.table(), self.progress)
 
     def table(self) -> Table:
-        table = Table(title="mlp-compare", expand=False)
-        for name in ("experiment/variant", "framework", "device", "status"):
-            table.add_column(name, no_wrap=True, min_width=len(name) if "/" not in name else 12)
-        for name in ("train acc", "test acc", "s/epoch"):
-            table.add_column(name, justify="right", no_wrap=True)
+        table = Table(title="mlp-compare", expand=False, box=box.SIMPLE_HEAD)
+        table.add_column("experiment/variant", no_wrap=True, min_width=12)
+        table.add_column("on", no_wrap=True, min_width=9)
+        table.add_column("status", no_wrap=True, min_width=7)
+        for name in ("train", "test", "s/epoch"):
+            table.add_column(name, justify="right", no_wrap=True, min_width=7)
         table.add_column("note", no_wrap=True, overflow="ellipsis", max_width=40)
         for label, entry in self.rows:
             metrics = entry["metrics"] or {}
@@ -87,8 +89,7 @@ class RichDisplay:
             seconds = metrics.get("seconds_per_epoch")
             table.add_row(
                 label,
-                entry["framework"],
-                entry["device"],
+                f"{entry['framework']}/{entry['device']}",
                 f"[{style}]{entry['status']}[/{style}]",
                 percent(metrics.get("final_train_accuracy")),
                 percent(metrics.get("final_test_accuracy")),

@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from mlp_compare.results import write_bytes
 
@@ -82,6 +83,7 @@ def curves(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path) -
         row[1].set(title=f"{variant}: accuracy", xlabel="epoch", ylabel="accuracy")
         row[1].ticklabel_format(axis="y", useOffset=False)
         for ax in row:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
     figure.suptitle(experiment["title"], fontsize=10)
