@@ -2,7 +2,6 @@
 and exports itself as a native Keras model."""
 
 import os
-import tempfile
 from pathlib import Path
 
 import keras
@@ -106,14 +105,12 @@ class Model:
         path = Path(path)
         if path.suffix != ".keras":
             raise ValueError(f"path: a Keras model file must end in .keras, got {path.name!r}")
-        descriptor, temporary = tempfile.mkstemp(suffix=".keras", dir=path.parent or ".")
-        os.close(descriptor)
+        temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
         try:
             self.to_keras().save(temporary)
             os.replace(temporary, path)
         finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
+            temporary.unlink(missing_ok=True)
 
 
 def load(path: str | os.PathLike[str], *, device: str = "auto") -> Model:
