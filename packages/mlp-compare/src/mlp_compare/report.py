@@ -26,6 +26,11 @@ NAMES = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow"}
 AGREEMENT = 0.003  # test-accuracy spread (a fraction) that rounding alone can explain
 
 
+def span(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}–{high:.2f}"
+
+
 def pct(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{100 * value:.{digits}f}%"
 
@@ -193,7 +198,8 @@ def experiment_lines(experiment: dict[str, Any], figures: list[Path], folder: Pa
     ]
     published = experiment["published"]
     if published["summary"]:
-        lines += [f"Published ({published['source']}): {published['summary'].strip()}", ""]
+        summary = " ".join(published["summary"].split())
+        lines += [f"Published ({published['source']}): {summary}", ""]
     lines += result_table(experiment)
     lines += ["", "### Findings", ""]
     lines += [f"- {sentence}" for sentence in findings(experiment)]
@@ -335,19 +341,25 @@ def speed(experiment: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
 
 
 def warm_up(runs: list[dict[str, Any]]) -> list[str]:
-    """Runs whose first epoch is much slower than the rest: tracing, compiling, allocating."""
-    sentences = []
+    """Frameworks whose first epoch is much slower than the rest: tracing, compiling, allocating."""
+    slow: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for run in runs:
         seconds = [h["seconds"] for h in run["history"]]
         if len(seconds) < 3:
             continue
         later = sorted(seconds[1:])[len(seconds[1:]) // 2]  # the median of the later epochs
         if seconds[0] > 3 * later and seconds[0] - later > 0.5:
-            sentences.append(
-                f"{NAMES[run['framework']]}/{run['device']} ({run['variant']}): the first epoch "
-                f"took {seconds[0]:.2f} s against {later:.2f} s for a typical later one — "
-                "one-time set-up (graph tracing and compilation, allocation) counted in its time."
-            )
+            slow.setdefault((run["framework"], run["device"]), []).append((seconds[0], later))
+    sentences = []
+    for (framework, device), cases in slow.items():
+        firsts = [first for first, _ in cases]
+        laters = [later for _, later in cases]
+        sentences.append(
+            f"{NAMES[framework]}/{device}: in {len(cases)} run(s) the first epoch took "
+            f"{span(firsts)} s against {span(laters)} s "
+            "for a typical later one: one-time set-up (tracing, compiling, allocating) that "
+            "the time per epoch includes."
+        )
     return sentences
 
 
@@ -371,10 +383,11 @@ def against_published(experiment: dict[str, Any], runs: list[dict[str, Any]]) ->
             for r in runs
             if r["variant"] == run["variant"] and r is not run and r["device"] == "cpu"
         ]
+        note = f" ({item['note']})" if item["note"] else ""
         also = f" (same variant, same epoch: {', '.join(others)})" if others else ""
         sentences.append(
             f"Published {NAMES.get(item['framework'], item['framework'])} "
-            f"{pct(item['test_accuracy'])}{' ' + item['note'] if item['note'] else ''}; measured "
+            f"{pct(item['test_accuracy'])}{note}; measured "
             f"{pct(measured)} {when} ({run['variant']}, {run['device']}): "
             f"{points(measured - item['test_accuracy'])}{also}."
         )
