@@ -58,6 +58,8 @@ def engine_epoch(x: np.ndarray, labels: np.ndarray, *, jit_compile: bool) -> Cal
         training=Training(batch_size=BATCH, optimizer=Optimizer("sgd"), schedule=Schedule(lr=LR)),
     )
     engine = mlp_tf.make_engine(spec, x, labels, device="cpu", jit_compile=jit_compile)
+    print(f"make_engine compiled the epoch loop (jit_compile={jit_compile}) in", end=" ")
+    print(f"{engine.compile_seconds:.2f} s")
     order = epoch_batches(len(x), BATCH, seed=0, epoch=0).order
     return lambda: engine.train_batches(order, BATCH, LR)
 

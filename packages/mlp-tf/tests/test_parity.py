@@ -32,7 +32,8 @@ def make_spec(optimizer: Optimizer, lr: float, dtype: str, **network) -> ModelSp
 def train_both(spec: ModelSpec, x: np.ndarray, labels: np.ndarray, steps: int, batch: int = 64):
     """Losses and final layers of both engines after `steps` steps on the same batches."""
     layers = initial_layers(spec)
-    order = np.random.default_rng(1).permutation(len(x))[: steps * batch]
+    x, labels = x[: steps * batch], labels[: steps * batch]
+    order = np.random.default_rng(1).permutation(len(x))
     lr = spec.training.schedule.lr
     reference = mlp_numpy.make_engine(spec, x, labels, layers=layers)
     engine = mlp_tf.make_engine(spec, x, labels, layers=layers)
@@ -146,6 +147,10 @@ def test_fit_gives_the_same_history_as_numpy(mnist_train, mnist_test):
     test = (mnist_test[0][:2000], mnist_test[1][:2000])
     _, expected = mlp_numpy.train(spec, x, labels, test=test)
     engine = mlp_tf.make_engine(spec, x, labels)
+    # Built, the engine has compiled its loop for both batch shapes, and left the weights be.
+    assert engine._run_steps.experimental_get_tracing_count() == 1
+    for built, initial in zip(engine.get_layers(), initial_layers(spec), strict=True):
+        np.testing.assert_array_equal(built.weight, initial.weight)
     actual = fit(engine, spec, train=(x, labels), test=test)
 
     assert [r.lr for r in actual.records] == [0.002, 0.002, 0.001, 0.001]

@@ -7,10 +7,14 @@ comes from three choices:
 - the data is placed on the device once, as tensors; each step gathers its rows in-graph;
 - one `tf.function` runs every step of an epoch in a `tf.range` loop, so Python is entered
   once per epoch, not once per step, and the per-step losses come back in one transfer;
-- its input signature is fixed (indices `(steps, batch)`, the rate, the Adam corrections),
-  so it is traced once; a short last batch is one more call, not one more trace. The rate
-  is a tensor argument, so a schedule never retraces.
+- its input signature is fixed (indices `(steps, batch)`, the per-step rates and Adam
+  corrections), so it is traced once; a short last batch is one more call, not one more
+  trace, and a schedule never retraces. The engine compiles the loop for the spec's batch
+  shapes when it is built, so no epoch's time includes compilation; `compile_seconds`
+  says what that took.
 """
+
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -109,6 +113,30 @@ class TFEngine:
             lambda x: forward(spec.network, self.kernels, self.biases, x),
             input_signature=[tf.TensorSpec([None, sizes[0]], self.dtype)],
         )
+        start = time.perf_counter()
+        self._compile(len(x), spec.training.batch_size or len(x), spec.training.drop_last)
+        self.compile_seconds = time.perf_counter() - start
+
+    def _compile(self, n: int, batch_size: int, drop_last: bool) -> None:
+        """Trace (and with XLA, compile) the epoch loop for the batch shapes `fit` will pass,
+        so that no epoch's time includes compilation.
+
+        XLA compiles on a first run, so this runs each shape once, with a zero learning
+        rate, then puts back the parameters and the optimizer's zero state.
+        """
+        full, rest = divmod(n, batch_size)
+        shapes = [(full, batch_size)] if full else []
+        if rest and not drop_last:
+            shapes.append((1, rest))
+        saved = [v.numpy() for v in self._optimizer.variables]
+        with tf.device(self.tf_device):
+            for steps, size in shapes:
+                batches = tf.zeros((steps, size), tf.int32)
+                no_update = tf.constant([[0.0, 1.0]] * steps, self.dtype)  # η = 0
+                self._run_steps(batches, no_update).numpy()
+        for variable, value in zip(self._optimizer.variables, saved, strict=True):
+            variable.assign(value)
+        self._optimizer.reset()
 
     def _steps(self, batches: tf.Tensor, scalars: tf.Tensor) -> tf.Tensor:
         """One update per row of `batches` (sample indices), with that step's row of
