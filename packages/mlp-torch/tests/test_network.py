@@ -7,8 +7,9 @@ import itertools
 import pytest
 import torch
 
-from mlp_numpy.spec import Loss, Network
-from mlp_torch.network import MLP, backward, forward_trace, loss_and_delta
+from mlp_numpy.spec import Loss, Network, Optimizer
+from mlp_torch.network import MLP, backward, forward_trace, loss_and_delta, sgd_backward
+from mlp_torch.optim import SpecOptimizer
 
 HIDDEN = ["relu", "sigmoid", "tanh", "leaky_relu"]
 OUTPUT_LOSS = [
@@ -74,3 +75,33 @@ def test_bce_loss_is_finite_for_saturated_logits():
     y = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
     value, _ = loss_and_delta(z, y, Loss(name="bce", reduction="sum_outputs"), "sigmoid")
     assert value.item() == pytest.approx(400.0)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "bias", "weight_decay", "batch"),
+    list(itertools.product(HIDDEN, [True, False], [0.0, 0.01], [1, 7])),
+)
+def test_fused_sgd_equals_backward_then_update(hidden, bias, weight_decay, batch):
+    network = Network(layers=(5, 4, 6, 3), hidden=hidden, bias=bias, leaky_slope=0.1)
+    generator = torch.Generator().manual_seed(1)
+    fused, separate = (MLP(network, dtype=torch.float64) for _ in range(2))
+    separate.load_state_dict(fused.state_dict())
+    initial = {name: value.clone() for name, value in fused.state_dict().items()}
+    x = torch.randn(batch, 5, dtype=torch.float64, generator=generator)
+    y = torch.nn.functional.one_hot(torch.randint(0, 3, (batch,), generator=generator), 3)
+    y, lr = y.to(torch.float64), 0.5
+    decay = 1 - lr * weight_decay
+    optimizer = SpecOptimizer(
+        Optimizer(name="sgd", weight_decay=weight_decay), separate.parameter_list()
+    )
+    with torch.no_grad():
+        for model in (fused, separate):
+            trace = forward_trace(model.layer_tensors(), x, network)
+            _, delta = loss_and_delta(trace[-1], y, Loss(), network.output)
+            if model is fused:
+                sgd_backward(model.layer_tensors(), trace, delta, network, lr, decay)
+            else:
+                optimizer.update(backward(model.layer_tensors(), trace, delta, network), lr)
+    for name, value in fused.state_dict().items():
+        assert not torch.equal(value, initial[name])
+        torch.testing.assert_close(value, separate.state_dict()[name], rtol=1e-12, atol=1e-14)

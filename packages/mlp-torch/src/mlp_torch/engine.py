@@ -9,6 +9,8 @@ takes steps. Where the time goes, and what is done about it:
   into a buffer reused across epochs, so each step reads a contiguous slice;
 - a step is a hand-written forward and backward pass (`network.backward`) plus one
   `torch._foreach_*` call per optimizer formula: no autograd graph, no per-parameter loop;
+- plain SGD fuses its update into the backward pass (`network.sgd_backward`): one
+  `addmm_` per weight matrix forms δᵀh and subtracts it, so no gradient is stored;
 - step losses stay on the device and are copied to the host once per epoch.
 """
 
@@ -23,7 +25,7 @@ from mlp_numpy.init import initial_layers
 from mlp_numpy.spec import ModelSpec, Network
 
 from .devices import check_dtype, resolve_device
-from .network import MLP, backward, forward_trace, loss_and_delta
+from .network import MLP, backward, forward_trace, loss_and_delta, sgd_backward
 from .optim import Scalar, SpecOptimizer
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -62,6 +64,8 @@ class TorchEngine:
         self.layers = self.model.layer_tensors()
         self.set_layers(initial_layers(spec) if layers is None else layers)
         self.optimizer = SpecOptimizer(spec.training.optimizer, self.params)
+        plain_sgd = spec.training.optimizer.name == "sgd" and spec.training.optimizer.momentum == 0
+        self.fused_sgd = plain_sgd and not mixed_precision
         self.x = self._inputs(x)
         self.y = self._one_hot(labels, len(self.x))
         self._epoch_x = self._epoch_y = None  # reused gather buffers
@@ -103,10 +107,25 @@ class TorchEngine:
     # --- training -----------------------------------------------------------------------
 
     def step(self, xb: Tensor, yb: Tensor, lr: Scalar, t: Scalar | None = None) -> Tensor:
-        """One update on one batch; returns its loss before the update (0-dim, on device)."""
+        """One update on one batch; returns its loss before the update (0-dim, on device).
+
+        Plain SGD with a Python learning rate fuses the update into the backward pass
+        (`network.sgd_backward`); a CUDA graph's tensor `lr` takes the general path.
+        """
+        if self.fused_sgd and not isinstance(lr, Tensor):
+            return self.sgd_step(xb, yb, lr)
         gradients = self.mixed_gradients if self.mixed_precision else self.gradients
         loss, grads = gradients(xb, yb)
         self.optimizer.update(grads, lr, t)
+        return loss
+
+    def sgd_step(self, xb: Tensor, yb: Tensor, lr: float) -> Tensor:
+        """`step` for plain SGD: forward, loss, then backward and update fused."""
+        trace = forward_trace(self.layers, xb, self.network)
+        loss, delta = loss_and_delta(trace[-1], yb, self.spec.loss, self.network.output)
+        decay = 1 - lr * self.spec.training.optimizer.weight_decay
+        sgd_backward(self.layers, trace, delta, self.network, lr, decay)
+        self.optimizer.steps += 1
         return loss
 
     def gradients(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, list[Tensor]]:

@@ -180,3 +180,33 @@ def backward(
             delta = hidden_backward(torch.mm(delta, weight), h_in, network)
     grads.reverse()
     return grads
+
+
+def sgd_backward(
+    layers: list[LayerTensors],
+    trace: list[Tensor],
+    delta: Tensor,
+    network: Network,
+    lr: float,
+    decay: float,
+) -> None:
+    """`backward` and the plain SGD update w ← w − η (g + λ w) in one pass, in place.
+
+    Written as w ← (1 − ηλ) w − η g, each layer's update is one `addmm_` that forms the
+    gradient and applies it together, so ∂L/∂W_l = δ_lᵀ h_{l-1} is never stored:
+
+        W_l ← (1 − ηλ) W_l − η δ_lᵀ h_{l-1}
+        b_l ← (1 − ηλ) b_l − η 1ᵀ δ_l          (1ᵀ δ_l = Σ_n δ_l, as a (1, n) × (n, k) product)
+
+    δ_{l-1} = (δ_l W_l) ⊙ g′(z_{l-1}) is computed before W_l changes. Equal to `backward`
+    followed by `SpecOptimizer.update` up to rounding.
+    """
+    ones = delta.new_ones((1, len(delta)))
+    for index in range(len(layers) - 1, -1, -1):
+        weight, bias = layers[index]
+        h_in = trace[index]  # x for the first layer, h_{l-1} otherwise
+        delta_in = hidden_backward(torch.mm(delta, weight), h_in, network) if index else None
+        weight.addmm_(delta.t(), h_in, beta=decay, alpha=-lr)
+        if bias is not None:
+            bias.view(1, -1).addmm_(ones, delta, beta=decay, alpha=-lr)
+        delta = delta_in
