@@ -104,7 +104,7 @@ def framework_or_fail(name: str) -> fw.Framework:
     if not framework.available:
         raise click.ClickException(
             f"{framework.display} is not installed ({framework.error}). "
-            f"Install: {framework.install_hint}"
+            f"Install: {framework.install_text}"
         )
     return framework
 
@@ -256,7 +256,7 @@ def list_command(as_json: bool) -> None:
                 "version": framework.version(),
                 "devices": {d: r[0] for d, r in devices.items() if r[0]},
                 "unavailable": {d: r[1] for d, r in devices.items() if r[1]},
-                "hint": None if framework.available else framework.install_hint,
+                "hint": None if framework.available else framework.install_text,
             }
         )
     if as_json:

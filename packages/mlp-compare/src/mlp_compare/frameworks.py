@@ -46,10 +46,13 @@ class Framework:
 
     @property
     def install_hint(self) -> str:
-        return (
-            f"pip install packages/{self.distribution} "
-            f"(or: pip install 'packages/mlp-compare[{self.name}]')"
-        )
+        """The command that installs this framework's package."""
+        return f"pip install packages/{self.distribution}"
+
+    @property
+    def install_text(self) -> str:
+        """The install hint for people: the package, or mlp-compare's extra."""
+        return f"{self.install_hint} (or: pip install 'packages/mlp-compare[{self.name}]')"
 
     def version(self) -> str | None:
         return getattr(self.module, "__version__", None) if self.module else None

@@ -207,7 +207,10 @@ def experiment_lines(experiment: dict[str, Any], figures: list[Path], folder: Pa
     if skipped:
         lines += ["", "### Not run", ""]
         for run in skipped:
-            hint = f" Install: `{run['hint']}`." if run["hint"] else ""
+            hint = ""
+            if run["hint"]:
+                extra = f"pip install 'packages/mlp-compare[{run['framework']}]'"
+                hint = f" Install: `{run['hint']}` (or `{extra}`)."
             lines.append(
                 f"- {NAMES[run['framework']]} on {run['device']} ({run['variant']}): "
                 f"{run['reason']}.{hint}"
@@ -248,7 +251,7 @@ def result_table(experiment: dict[str, Any]) -> list[str]:
         variant = item["variant"] or "—"
         when = f" (epoch {item['epoch']})" if item["epoch"] else ""
         lines.append(
-            f"| {variant} | {NAMES.get(item['framework'], item['framework'])} (published){when} "
+            f"| {variant} | {NAMES.get(item['framework'], 'every framework')} (published){when} "
             f"| | | | | {pct(item['train_accuracy'])} | {pct(item['test_accuracy'])} | | | | |"
         )
     return lines
@@ -369,7 +372,7 @@ def against_published(experiment: dict[str, Any], runs: list[dict[str, Any]]) ->
         matches = [
             r
             for r in runs
-            if r["framework"] == item["framework"]
+            if item["framework"] in (r["framework"], "all")
             and (item["variant"] is None or r["variant"] == item["variant"])
         ]
         if not matches or item["test_accuracy"] is None:
@@ -386,8 +389,8 @@ def against_published(experiment: dict[str, Any], runs: list[dict[str, Any]]) ->
         note = f" ({item['note']})" if item["note"] else ""
         also = f" (same variant, same epoch: {', '.join(others)})" if others else ""
         sentences.append(
-            f"Published {NAMES.get(item['framework'], item['framework'])} "
-            f"{pct(item['test_accuracy'])}{note}; measured "
+            f"Published {NAMES.get(item['framework'], 'for every framework')} "
+            f"{pct(item['test_accuracy'])}{note}; measured {NAMES[run['framework']]} "
             f"{pct(measured)} {when} ({run['variant']}, {run['device']}): "
             f"{points(measured - item['test_accuracy'])}{also}."
         )
