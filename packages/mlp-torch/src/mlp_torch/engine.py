@@ -6,7 +6,8 @@ takes steps. Where the time goes, and what is done about it:
 
 - the data is cast and moved to the device once, when the engine is made;
 - each epoch gathers its samples in batch order with one `index_select` on the device,
-  into a buffer reused across epochs, so each step reads a contiguous slice;
+  into a buffer reused across epochs, so each step reads a contiguous slice (all slices
+  made by one `split`);
 - a step is a hand-written forward and backward pass (`network.backward`) plus one
   `torch._foreach_*` call per optimizer formula: no autograd graph, no per-parameter loop;
 - plain SGD fuses its update into the backward pass (`network.sgd_backward`): one
@@ -69,6 +70,7 @@ class TorchEngine:
         self.x = self._inputs(x)
         self.y = self._one_hot(labels, len(self.x))
         self._epoch_x = self._epoch_y = None  # reused gather buffers
+        self._ones: dict[int, Tensor] = {}  # (1, n) rows of ones for `sgd_backward`
         self._graph = None
         if cuda_graphs:
             from .graphs import CudaGraphStep
@@ -124,7 +126,10 @@ class TorchEngine:
         trace = forward_trace(self.layers, xb, self.network)
         loss, delta = loss_and_delta(trace[-1], yb, self.spec.loss, self.network.output)
         decay = 1 - lr * self.spec.training.optimizer.weight_decay
-        sgd_backward(self.layers, trace, delta, self.network, lr, decay)
+        ones = self._ones.get(len(xb))
+        if ones is None:
+            ones = self._ones[len(xb)] = xb.new_ones((1, len(xb)))
+        sgd_backward(self.layers, trace, delta, self.network, lr, decay, ones)
         self.optimizer.steps += 1
         return loss
 
@@ -157,11 +162,8 @@ class TorchEngine:
             if self._graph is not None:
                 losses = self._graph.train_epoch(xs, ys, batch_size, lr)
             else:
-                n = len(order_t)
-                steps = [
-                    self.step(xs[i : i + batch_size], ys[i : i + batch_size], lr)
-                    for i in range(0, n, batch_size)
-                ]
+                batches = zip(xs.split(batch_size), ys.split(batch_size), strict=True)
+                steps = [self.step(xb, yb, lr) for xb, yb in batches]
                 losses = torch.stack(steps) if steps else xs.new_empty(0)
             return losses.to(torch.float64).cpu().numpy()
 

@@ -132,9 +132,11 @@ def loss_and_delta(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> tuple[
     if loss.name == "cross_entropy":
         # log softmax(z) = z − logsumexp(z), so L = −Σ y · log softmax(z) / N as y is one-hot
         log_p = torch.log_softmax(z, dim=1)
-        value = torch.dot(log_p.view(-1), y.view(-1)).mul_(-1 / divisor)
+        value = torch.dot(log_p.view(-1), y.view(-1))
         delta = log_p.exp_().sub_(y)
-        return value, delta if divisor == 1 else delta.mul_(1 / divisor)
+        if divisor == 1:  # online learning: skip two scalings by 1
+            return value.neg_(), delta
+        return value.mul_(-1 / divisor), delta.mul_(1 / divisor)
     if loss.name == "bce":
         softplus = torch.clamp(z, min=0) + torch.log1p(torch.exp(-torch.abs(z)))
         value = (softplus - y * z).sum() / divisor
@@ -189,6 +191,7 @@ def sgd_backward(
     network: Network,
     lr: float,
     decay: float,
+    ones: Tensor,
 ) -> None:
     """`backward` and the plain SGD update w ← w − η (g + λ w) in one pass, in place.
 
@@ -199,9 +202,8 @@ def sgd_backward(
         b_l ← (1 − ηλ) b_l − η 1ᵀ δ_l          (1ᵀ δ_l = Σ_n δ_l, as a (1, n) × (n, k) product)
 
     δ_{l-1} = (δ_l W_l) ⊙ g′(z_{l-1}) is computed before W_l changes. Equal to `backward`
-    followed by `SpecOptimizer.update` up to rounding.
+    followed by `SpecOptimizer.update` up to rounding. `ones` is 1ᵀ, of shape (1, n).
     """
-    ones = delta.new_ones((1, len(delta)))
     for index in range(len(layers) - 1, -1, -1):
         weight, bias = layers[index]
         h_in = trace[index]  # x for the first layer, h_{l-1} otherwise
