@@ -380,7 +380,8 @@ def against_published(experiment: dict[str, Any], runs: list[dict[str, Any]]) ->
         run = matches[0]
         epoch = item["epoch"]
         measured = _test_at(run, epoch)
-        when = f"after epoch {epoch}" if epoch else "at the end"
+        reached = epoch is not None and epoch <= len(run["history"])
+        when = f"after epoch {epoch}" if reached else "at the end"
         others = [
             f"{NAMES[r['framework']]} {pct(_test_at(r, epoch))}"
             for r in runs

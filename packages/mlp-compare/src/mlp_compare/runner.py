@@ -187,12 +187,12 @@ class Runner:
                 raise StopRequested
 
         try:
-            entry.update(self._train(variant.spec, target, dataset, layers, progress))
-            entry["status"] = "ok"
-            entry["reason"] = None
+            history, metrics, final_layers = self._train(
+                variant.spec, target, dataset, layers, progress
+            )
+            entry.update(status="ok", reason=None, history=history, metrics=metrics)
             if target.framework.name == "numpy" and target.device == "cpu":
-                self.final_layers[(experiment.name, variant.name)] = entry.pop("_layers")
-            entry.pop("_layers", None)
+                self.final_layers[(experiment.name, variant.name)] = final_layers
         except (StopRequested, KeyboardInterrupt):
             entry["status"], entry["reason"] = "interrupted", "stopped by the user (Ctrl-C)"
         except DivergenceError as exc:
@@ -212,7 +212,8 @@ class Runner:
         dataset: Any,
         layers: list[Layer] | None,
         progress: Callable[[Any], None],
-    ) -> dict[str, Any]:
+    ) -> tuple[list[dict[str, Any]], dict[str, Any], list[Layer]]:
+        """Train one run; its history, its metrics and its final weights."""
         x, labels = dataset.train
         backend = target.framework.module
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -250,4 +251,4 @@ class Runner:
             wall_seconds=wall,
             cpu_seconds=cpu,
         )
-        return {"history": history_dicts, "metrics": metrics, "_layers": final_layers}
+        return history_dicts, metrics, final_layers
