@@ -132,12 +132,14 @@ class Backprop:
             h = z
         return self.output.forward(ws.z, out=ws.a)  # a = f(z_L)
 
-    def backward(self, x: np.ndarray, y: np.ndarray, ws: Workspace) -> None:
-        """Fill self.grads with ∂L/∂W_l and ∂L/∂b_l, after `forward` on the same x."""
+    def backward(self, x: np.ndarray, y: np.ndarray, ws: Workspace, scale: float = 1.0) -> None:
+        """Fill self.grads with c·∂L/∂W_l and c·∂L/∂b_l (c = `scale`), after `forward`
+        on the same x. Every line below is linear in δ_L, so starting from c·δ_L
+        scales every gradient by c at no cost."""
         weights = self.params.weights
         grad_w, grad_b = self.grads.weights, self.grads.biases
         delta = ws.delta[-1]
-        self.loss.gradient(ws.z, ws.a, y, out=delta)  # δ_L = ∂L/∂z_L
+        self.loss.gradient(ws.z, ws.a, y, out=delta, scale=scale)  # δ_L = c·∂L/∂z_L
         for i in range(len(weights) - 1, -1, -1):
             h_prev = x if i == 0 else ws.h[i - 1]
             np.dot(delta.T, h_prev, out=grad_w[i])  # ∂L/∂W = δᵀ h_{l−1}

@@ -4,7 +4,8 @@
 epoch. One training step on the batch of rows x with one-hot targets y is
 
     z, a = forward(x)              backprop.py (activations.py)
-    grads = backward(x, y)         backprop.py (losses.py gives ∂L/∂z)
+    grads = backward(x, y)         backprop.py (losses.py gives ∂L/∂z; for plain
+                                   SGD it gives η ∂L/∂z, so the update is one pass)
     w ← update(w, grads, lr)       optimizers.py
 
 and each step's loss L(z, a, y) (losses.py) is computed once per epoch, vectorized
@@ -66,6 +67,7 @@ class NumpyEngine:
         z, a = self._epoch_z[:n], self._epoch_a[:n]  # each step's logits and outputs
         ws = self._workspace_for(batch_size)
         net, params, grads, step = self.net, self.net.params, self.net.grads, self.optimizer.step
+        scale = self.optimizer.gradient_scale(lr)  # plain SGD: backprop gives η ∂L/∂w
         starts = range(0, n, batch_size)
         # Overflow is not an error here: fit() reports a non-finite loss or weight as
         # divergence, naming the epoch and step.
@@ -79,7 +81,7 @@ class NumpyEngine:
                 yb = y[start:stop]
                 net.forward(xb, batch_ws)
                 z[start:stop], a[start:stop] = batch_ws.z, batch_ws.a
-                net.backward(xb, yb, batch_ws)
+                net.backward(xb, yb, batch_ws, scale)
                 step(params.flat, grads.flat, lr)
             # Each step's loss, from the logits and outputs it saw before its update:
             # the per-sample terms summed within each batch, over the loss's divisor.

@@ -2,8 +2,9 @@
 
 `z` are the output layer's pre-activations, `a = f(z)` the network's outputs, `y` the
 one-hot targets, all of shape (N, K). `sample_terms` gives each sample's share of the
-loss, `value` the batch loss (their sum over `divisor`), and `gradient` writes ∂L/∂z
-into `out`, which is where backpropagation starts.
+loss, `value` the batch loss (their sum over `divisor`), and `gradient` writes
+c·∂L/∂z into `out` (c = `scale`, 1 unless a caller wants the gradient pre-multiplied,
+which costs nothing here), which is where backpropagation starts.
 
     cross_entropy  L = (1/N) Σ_n [logsumexp(z_n) − Σ_k y_nk z_nk]      ∂L/∂z = (a − y) / N
     mse            L = (1/D) Σ (a − y)²                                ∂L/∂a = 2 (a − y) / D
@@ -53,10 +54,12 @@ class CrossEntropy(_Loss):
         z = z.astype(np.float64)
         return logsumexp(z) - (z * y).sum(axis=1)
 
-    def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
-        """∂L/∂z = (softmax(z) − y) / N."""
+    def gradient(
+        self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray, scale: float = 1.0
+    ) -> None:
+        """∂L/∂z = (softmax(z) − y) / N, times `scale`."""
         np.subtract(a, y, out=out)
-        out *= 1 / self.divisor(*z.shape)
+        out *= scale / self.divisor(*z.shape)
 
 
 class MeanSquaredError(_Loss):
@@ -76,9 +79,11 @@ class MeanSquaredError(_Loss):
         error = a.astype(np.float64) - y
         return (error * error).sum(axis=1)
 
-    def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
-        """∂L/∂a = 2 (a − y) / D, then ∂L/∂z through the output activation."""
-        grad_a = (a - y) * (2 / self.divisor(*z.shape))
+    def gradient(
+        self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray, scale: float = 1.0
+    ) -> None:
+        """∂L/∂a = 2 (a − y) / D (times `scale`), then ∂L/∂z through the output activation."""
+        grad_a = (a - y) * (2 * scale / self.divisor(*z.shape))
         out[...] = self.output.backward(a, grad_a)
 
 
@@ -98,10 +103,12 @@ class BinaryCrossEntropy(_Loss):
         z = z.astype(np.float64)
         return (softplus(z) - y * z).sum(axis=1)
 
-    def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
-        """∂L/∂z = (σ(z) − y) / D."""
+    def gradient(
+        self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray, scale: float = 1.0
+    ) -> None:
+        """∂L/∂z = (σ(z) − y) / D, times `scale`."""
         np.subtract(a, y, out=out)
-        out *= 1 / self.divisor(*z.shape)
+        out *= scale / self.divisor(*z.shape)
 
 
 def make_loss(name: str, reduction: str, output):

@@ -7,7 +7,7 @@ operations over the whole network. `g` is overwritten: it serves as scratch spac
 With weight decay λ (coupled L2, as PyTorch), first g ← g + λ w. Then, with η the
 learning rate and t the number of updates so far including this one:
 
-    sgd        w ← w − η g
+    sgd        w ← w − η g      (one pass: backprop hands it η g, see `gradient_scale`)
     momentum   v ← μ v + g;  w ← w − η v
     nesterov   v ← μ v + g;  w ← w − η (g + μ v)
     adam       m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²
@@ -31,8 +31,21 @@ class SGD:
         self.nesterov = spec.nesterov
         self.weight_decay = spec.weight_decay
         self.velocity = np.zeros_like(w) if spec.momentum else None
+        self.plain = not spec.momentum and not spec.weight_decay
+
+    def gradient_scale(self, lr: float) -> float:
+        """The factor c such that `step` expects g = c·∂L/∂w.
+
+        Plain SGD takes η g straight from backprop (which is linear in its starting
+        δ_L, so the scaling is free), making its update a single pass w ← w − (η g).
+        Momentum and weight decay combine g with other terms first, so they take g.
+        """
+        return lr if self.plain else 1.0
 
     def step(self, w: np.ndarray, g: np.ndarray, lr: float) -> None:
+        if self.plain:
+            w -= g  # g is already η ∂L/∂w
+            return
         if self.weight_decay:
             w_decay = w * self.weight_decay
             g += w_decay
@@ -64,6 +77,10 @@ class Adam:
         self.v = np.zeros_like(w)
         self.scratch = np.empty_like(w)
         self.t = 0
+
+    def gradient_scale(self, lr: float) -> float:
+        """Adam takes the gradient itself: `step` expects g = ∂L/∂w."""
+        return 1.0
 
     def step(self, w: np.ndarray, g: np.ndarray, lr: float) -> None:
         m, v, s = self.m, self.v, self.scratch
