@@ -79,7 +79,8 @@ def test_matches_mlp_numpy(config, dtype):
     for _ in range(300):
         g = rng.normal(size=50).astype(dtype)
         optimizer.update([torch.tensor(g)], 0.01)
-        reference.step(w, g.copy(), 0.01)
+        # the reference's `step` takes c·g, c its `gradient_scale` (η for plain SGD)
+        reference.step(w, g * reference.gradient_scale(0.01), 0.01)
     tolerance = 1e-12 if dtype == "float64" else 1e-5
     np.testing.assert_allclose(ours[0].numpy(), w, rtol=tolerance, atol=tolerance)
 
