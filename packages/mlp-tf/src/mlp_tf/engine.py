@@ -54,8 +54,9 @@ class TFEngine:
 
     `device` is the device actually used ("cpu" or "gpu"). With `deterministic=True`,
     TensorFlow's op determinism is switched on for the whole process
-    (`tf.config.experimental.enable_op_determinism`). With `jit_compile=True`, the epoch loop
-    is compiled by XLA.
+    (`tf.config.experimental.enable_op_determinism`). With `jit_compile=True` (the default),
+    the epoch loop is compiled by XLA; `compile_seconds` is the time that took when the
+    engine was built.
     """
 
     def __init__(
@@ -67,7 +68,7 @@ class TFEngine:
         layers: list[Layer] | None = None,
         device: str = "auto",
         deterministic: bool = False,
-        jit_compile: bool = False,
+        jit_compile: bool = True,
     ) -> None:
         sizes = list(spec.network.layers)
         x = np.asarray(x)
