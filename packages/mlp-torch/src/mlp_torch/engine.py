@@ -12,6 +12,8 @@ takes steps. Where the time goes, and what is done about it:
   `torch._foreach_*` call per optimizer formula: no autograd graph, no per-parameter loop;
 - plain SGD fuses its update into the backward pass (`network.sgd_backward`): one
   `addmm_` per weight matrix forms δᵀh and subtracts it, so no gradient is stored;
+- plain SGD keeps each step's logits in one buffer and computes the losses of all steps
+  after the loop, in one pass (`network.batch_losses`), instead of one small loss per step;
 - step losses stay on the device and are copied to the host once per epoch.
 """
 
@@ -26,7 +28,15 @@ from mlp_numpy.init import initial_layers
 from mlp_numpy.spec import ModelSpec, Network
 
 from .devices import check_dtype, resolve_device
-from .network import MLP, backward, forward_trace, loss_and_delta, sgd_backward
+from .network import (
+    MLP,
+    backward,
+    batch_losses,
+    forward_trace,
+    loss_and_delta,
+    loss_delta,
+    sgd_backward,
+)
 from .optim import Scalar, SpecOptimizer
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -115,23 +125,26 @@ class TorchEngine:
         (`network.sgd_backward`); a CUDA graph's tensor `lr` takes the general path.
         """
         if self.fused_sgd and not isinstance(lr, Tensor):
-            return self.sgd_step(xb, yb, lr)
+            logits = self.sgd_step(xb, yb, lr)
+            return batch_losses(logits, yb, len(xb), self.spec.loss, self.network.output)[0]
         gradients = self.mixed_gradients if self.mixed_precision else self.gradients
         loss, grads = gradients(xb, yb)
         self.optimizer.update(grads, lr, t)
         return loss
 
-    def sgd_step(self, xb: Tensor, yb: Tensor, lr: float) -> Tensor:
-        """`step` for plain SGD: forward, loss, then backward and update fused."""
-        trace = forward_trace(self.layers, xb, self.network)
-        loss, delta = loss_and_delta(trace[-1], yb, self.spec.loss, self.network.output)
+    def sgd_step(self, xb: Tensor, yb: Tensor, lr: float, logits: Tensor | None = None) -> Tensor:
+        """`step` for plain SGD: forward, δ, then backward and update fused. Returns the
+        logits from before the update (written into `logits` when given), whose loss is
+        the step's loss; the loss itself is left to the caller (`batch_losses`)."""
+        trace = forward_trace(self.layers, xb, self.network, logits)
+        delta = loss_delta(trace[-1], yb, self.spec.loss, self.network.output)
         decay = 1 - lr * self.spec.training.optimizer.weight_decay
         ones = self._ones.get(len(xb))
         if ones is None:
             ones = self._ones[len(xb)] = xb.new_ones((1, len(xb)))
         sgd_backward(self.layers, trace, delta, self.network, lr, decay, ones)
         self.optimizer.steps += 1
-        return loss
+        return trace[-1]
 
     def gradients(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, list[Tensor]]:
         """The batch loss and the gradient of every parameter (`parameter_list` order)."""
@@ -161,6 +174,12 @@ class TorchEngine:
             xs, ys = self.gather(order_t)
             if self._graph is not None:
                 losses = self._graph.train_epoch(xs, ys, batch_size, lr)
+            elif self.fused_sgd:
+                logits = xs.new_empty((len(xs), ys.shape[1]))
+                batches = zip(*(t.split(batch_size) for t in (xs, ys, logits)), strict=True)
+                for xb, yb, zb in batches:
+                    self.sgd_step(xb, yb, lr, zb)
+                losses = batch_losses(logits, ys, batch_size, self.spec.loss, self.network.output)
             else:
                 batches = zip(xs.split(batch_size), ys.split(batch_size), strict=True)
                 steps = [self.step(xb, yb, lr) for xb, yb in batches]

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from mlp_numpy.spec import Loss, Network
 
-LayerTensors = tuple[Tensor, Tensor | None]  # (W, b) of one layer
+LayerTensors = tuple[Tensor, Tensor, Tensor | None]  # (W, Wᵀ, b as a (1, out) row) of one layer
 
 
 class MLP(nn.Module):
@@ -41,9 +41,14 @@ class MLP(nn.Module):
         return [p for linear in self.linears for p in (linear.weight, linear.bias) if p is not None]
 
     def layer_tensors(self) -> list[LayerTensors]:
-        """(W_l, b_l) of each layer, b_l None without bias: the parameters as plain tensors,
-        which a training step reads without going through `nn.Module` attribute lookup."""
-        return [(linear.weight, linear.bias) for linear in self.linears]
+        """(W_l, W_lᵀ, b_l) of each layer: the parameters as plain tensors, which a training
+        step reads without `nn.Module` attribute lookups. W_lᵀ and b_l, a (1, out_features)
+        row (None without bias), are views made once of the parameters' storage, so they
+        follow every in-place update and a step creates no views of its own."""
+        return [
+            (w, w.t(), None if b is None else b.view(1, -1))
+            for w, b in ((linear.weight, linear.bias) for linear in self.linears)
+        ]
 
     def logits(self, x: Tensor) -> Tensor:
         """z, the output layer's pre-activation."""
@@ -113,52 +118,89 @@ def output_backward(grad_a: Tensor, a: Tensor, name: str) -> Tensor:
     raise ValueError(f"network.output: unknown output {name!r}")
 
 
-# --- losses: the value and ∂L/∂z together -------------------------------------------------
+# --- losses: the value and ∂L/∂z ----------------------------------------------------------
+
+
+def divisor(n: int, k: int, loss: Loss) -> int:
+    """What the sum of the element-wise losses of n rows of k outputs is divided by: N for
+    cross-entropy and for `sum_outputs`, N·K for `mean`, as torch's `CrossEntropyLoss`,
+    `BCELoss` and `MSELoss` by default."""
+    return n if loss.name == "cross_entropy" or loss.reduction == "sum_outputs" else n * k
+
+
+def row_losses(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> Tensor:
+    """Σ_k of the element-wise losses of each row of logits z and one-hot targets y:
+
+    - cross_entropy: logsumexp(z_n) − Σ_k y_nk z_nk = −Σ_k y_nk log softmax(z_n)_k
+    - bce: Σ_k softplus(z_nk) − y_nk z_nk, with softplus(z) = max(z, 0) + log1p(e^(−|z|)),
+      which never takes log 0
+    - mse: Σ_k (a_nk − y_nk)², a = f(z)
+    """
+    if loss.name == "cross_entropy":
+        return -(torch.log_softmax(z, dim=1) * y).sum(dim=1)
+    if loss.name == "bce":
+        softplus = torch.clamp(z, min=0) + torch.log1p(torch.exp(-torch.abs(z)))
+        return (softplus - y * z).sum(dim=1)
+    if loss.name == "mse":
+        error = output(z, output_name) - y
+        return (error * error).sum(dim=1)
+    raise ValueError(f"loss.name: unknown loss {loss.name!r}")
+
+
+def loss_delta(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> Tensor:
+    """δ = ∂L/∂z of the batch loss L = Σ row_losses / D (D = `divisor`):
+
+    - cross_entropy: δ = (softmax(z) − y) / D
+    - bce: δ = (σ(z) − y) / D
+    - mse: ∂L/∂a = 2 (a − y) / D, then through the output's derivative
+    """
+    d = divisor(*z.shape, loss)
+    if loss.name == "cross_entropy":
+        delta = torch.softmax(z, dim=1).sub_(y)
+        return delta if d == 1 else delta.mul_(1 / d)  # online learning: no scaling by 1
+    if loss.name == "bce":
+        return (torch.sigmoid(z) - y) / d
+    if loss.name == "mse":
+        a = output(z, output_name)
+        return output_backward((a - y) * (2 / d), a, output_name)
+    raise ValueError(f"loss.name: unknown loss {loss.name!r}")
 
 
 def loss_and_delta(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> tuple[Tensor, Tensor]:
-    """The batch loss L (a 0-dim tensor) and δ = ∂L/∂z for logits z and one-hot targets y.
+    """The batch loss L (a 0-dim tensor) and δ = ∂L/∂z for logits z and one-hot targets y."""
+    value = row_losses(z, y, loss, output_name).sum() / divisor(*z.shape, loss)
+    return value, loss_delta(z, y, loss, output_name)
 
-    The divisor is N for cross-entropy and for `sum_outputs`, N·K for `mean` of the
-    element-wise losses, as torch's `CrossEntropyLoss`, `BCELoss` and `MSELoss` by default.
 
-    - cross_entropy: L = Σ_n [logsumexp(z_n) − Σ_k y_nk z_nk] / N, δ = (softmax(z) − y) / N
-    - bce: L = Σ [softplus(z) − y z] / D, δ = (σ(z) − y) / D, with
-      softplus(z) = max(z, 0) + log1p(e^(−|z|)), which never takes log 0
-    - mse: L = Σ (a − y)² / D, ∂L/∂a = 2 (a − y) / D, then through the output's derivative
-    """
+def batch_losses(z: Tensor, y: Tensor, batch_size: int, loss: Loss, output_name: str) -> Tensor:
+    """The loss of each consecutive batch of `batch_size` rows of (z, y), the last one
+    possibly shorter, from one `row_losses` over all rows: a step that keeps its logits
+    need not compute its loss."""
+    rows = row_losses(z, y, loss, output_name)
     n, k = z.shape
-    divisor = n if loss.name == "cross_entropy" or loss.reduction == "sum_outputs" else n * k
-    if loss.name == "cross_entropy":
-        # log softmax(z) = z − logsumexp(z), so L = −Σ y · log softmax(z) / N as y is one-hot
-        log_p = torch.log_softmax(z, dim=1)
-        value = torch.dot(log_p.view(-1), y.view(-1))
-        delta = log_p.exp_().sub_(y)
-        if divisor == 1:  # online learning: skip two scalings by 1
-            return value.neg_(), delta
-        return value.mul_(-1 / divisor), delta.mul_(1 / divisor)
-    if loss.name == "bce":
-        softplus = torch.clamp(z, min=0) + torch.log1p(torch.exp(-torch.abs(z)))
-        value = (softplus - y * z).sum() / divisor
-        return value, (torch.sigmoid(z) - y) / divisor
-    if loss.name == "mse":
-        a = output(z, output_name)
-        error = a - y
-        value = (error * error).sum() / divisor
-        return value, output_backward(error * (2 / divisor), a, output_name)
-    raise ValueError(f"loss.name: unknown loss {loss.name!r}")
+    full = n - n % batch_size
+    losses = [rows[:full].view(-1, batch_size).sum(dim=1) / divisor(batch_size, k, loss)]
+    if full < n:
+        losses.append(rows[full:].sum().view(1) / divisor(n - full, k, loss))
+    return torch.cat(losses)
 
 
 # --- the whole network: forward trace and backward pass -----------------------------------
 
 
-def forward_trace(layers: list[LayerTensors], x: Tensor, network: Network) -> list[Tensor]:
+def forward_trace(
+    layers: list[LayerTensors], x: Tensor, network: Network, logits: Tensor | None = None
+) -> list[Tensor]:
     """[x, h_1, …, h_{L-1}, z_L]: the input, every hidden activation and the logits,
-    kept for `backward`."""
+    kept for `backward`; z_L is written into `logits` when given."""
     trace = [x]
     last = len(layers) - 1
-    for index, (weight, bias) in enumerate(layers):
-        z = torch.nn.functional.linear(trace[-1], weight, bias)  # h Wᵀ + b
+    for index, (_, weight_t, bias) in enumerate(layers):
+        h, out = trace[-1], logits if index == last else None
+        if bias is None:
+            z = torch.mm(h, weight_t, out=out)  # h Wᵀ
+        else:
+            z = torch.addmm(bias, h, weight_t, out=out)  # h Wᵀ + b
         trace.append(hidden(z, network) if index < last else z)
     return trace
 
@@ -173,7 +215,7 @@ def backward(
     """
     grads: list[Tensor] = []
     for index in range(len(layers) - 1, -1, -1):
-        weight, bias = layers[index]
+        weight, _, bias = layers[index]
         h_in = trace[index]  # x for the first layer, h_{l-1} otherwise
         if bias is not None:
             grads.append(delta.sum(dim=0))
@@ -205,10 +247,10 @@ def sgd_backward(
     followed by `SpecOptimizer.update` up to rounding. `ones` is 1ᵀ, of shape (1, n).
     """
     for index in range(len(layers) - 1, -1, -1):
-        weight, bias = layers[index]
+        weight, _, bias = layers[index]
         h_in = trace[index]  # x for the first layer, h_{l-1} otherwise
         delta_in = hidden_backward(torch.mm(delta, weight), h_in, network) if index else None
         weight.addmm_(delta.t(), h_in, beta=decay, alpha=-lr)
         if bias is not None:
-            bias.view(1, -1).addmm_(ones, delta, beta=decay, alpha=-lr)
+            bias.addmm_(ones, delta, beta=decay, alpha=-lr)
         delta = delta_in
