@@ -55,18 +55,6 @@ class DataSpec:
     scaling: str = "normalize"
     seed: int = 0
 
-    def describe(self) -> str:
-        def part(kind: str, size: int, total: int) -> str:
-            return f"all {total:,}" if kind == "all" else f"{kind} {size:,}"
-
-        text = (
-            f"train {part(self.train, self.train_size, 60000)}, "
-            f"test {part(self.test, self.test_size, 10000)}, {self.scaling}d pixels"
-        )
-        if self.validation_size:
-            text += f", {self.validation_size:,} held out for validation"
-        return text
-
 
 @dataclass(frozen=True)
 class PublishedResult:
