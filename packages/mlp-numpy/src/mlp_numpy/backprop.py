@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import hidden_activation, output_activation
+from .deferred import DeferredFirstLayer
 from .layer import Layer
 from .losses import make_loss
 from .spec import Loss, Network
@@ -34,7 +35,9 @@ class Parameters:
     """All weights and biases in one flat array; `weights[l]` and `biases[l]` are views.
 
     One flat array lets an optimizer update the whole network in a few vectorized
-    operations. `biases[l]` is None when the network has no biases.
+    operations. The layers follow each other in order, each weight before its bias,
+    so the first layer's weights are the start of the flat array. `biases[l]` is None
+    when the network has no biases.
     """
 
     def __init__(self, network: Network, dtype: np.dtype) -> None:
@@ -117,14 +120,19 @@ class Backprop:
         self.params = Parameters(network, self.dtype)
         self.grads = Parameters(network, self.dtype)
 
-    def forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
-        """Fill ws.h, ws.z and ws.a for the batch x; return the outputs a."""
+    def forward(
+        self, x: np.ndarray, ws: Workspace, deferred: DeferredFirstLayer | None = None
+    ) -> np.ndarray:
+        """Fill ws.h, ws.z and ws.a for the batch x; return the outputs a. With `deferred`,
+        the first layer's weights are W₁ = W − D_kᵀ X_k (deferred.py)."""
         weights, biases = self.params.weights, self.params.biases
         last = len(weights) - 1
         h = x
         for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
             z = ws.z if i == last else ws.h[i]
             np.dot(h, w.T, out=z)  # z = h Wᵀ
+            if i == 0 and deferred is not None:
+                deferred.correct(x, z)  # z = x W₁ᵀ, with the pending updates
             if b is not None:
                 z += b  # z = h Wᵀ + b
             if i < last:
@@ -132,17 +140,28 @@ class Backprop:
             h = z
         return self.output.forward(ws.z, out=ws.a)  # a = f(z_L)
 
-    def backward(self, x: np.ndarray, y: np.ndarray, ws: Workspace, scale: float = 1.0) -> None:
+    def backward(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        ws: Workspace,
+        scale: float = 1.0,
+        deferred: DeferredFirstLayer | None = None,
+    ) -> None:
         """Fill self.grads with c·∂L/∂W_l and c·∂L/∂b_l (c = `scale`), after `forward`
         on the same x. Every line below is linear in δ_L, so starting from c·δ_L
-        scales every gradient by c at no cost."""
+        scales every gradient by c at no cost. With `deferred`, c·δ₁ is stacked there
+        instead of forming c·∂L/∂W₁ = c·δ₁ᵀ x (deferred.py)."""
         weights = self.params.weights
         grad_w, grad_b = self.grads.weights, self.grads.biases
         delta = ws.delta[-1]
         self.loss.gradient(ws.z, ws.a, y, out=delta, scale=scale)  # δ_L = c·∂L/∂z_L
         for i in range(len(weights) - 1, -1, -1):
             h_prev = x if i == 0 else ws.h[i - 1]
-            np.dot(delta.T, h_prev, out=grad_w[i])  # ∂L/∂W = δᵀ h_{l−1}
+            if i == 0 and deferred is not None:
+                deferred.record(delta)  # ∂L/∂W₁ = δᵀ x, applied later
+            else:
+                np.dot(delta.T, h_prev, out=grad_w[i])  # ∂L/∂W = δᵀ h_{l−1}
             if grad_b[i] is not None:
                 np.add.reduce(delta, axis=0, out=grad_b[i])  # ∂L/∂b = Σ_rows δ
             if i > 0:

@@ -6,7 +6,8 @@ epoch. One training step on the batch of rows x with one-hot targets y is
     z, a = forward(x)              backprop.py (activations.py)
     grads = backward(x, y)         backprop.py (losses.py gives ∂L/∂z; for plain
                                    SGD it gives η ∂L/∂z, so the update is one pass)
-    w ← update(w, grads, lr)       optimizers.py
+    w ← update(w, grads, lr)       optimizers.py (plain SGD on small batches defers
+                                   the first layer's updates: deferred.py)
 
 and each step's loss L(z, a, y) (losses.py) is computed once per epoch, vectorized
 over the kept z and a of every step, instead of in a dozen small calls per step.
@@ -17,10 +18,14 @@ from __future__ import annotations
 import numpy as np
 
 from .backprop import Backprop, Workspace
+from .deferred import DeferredFirstLayer
 from .init import initial_layers
 from .layer import Layer
 from .optimizers import make_optimizer
 from .spec import ModelSpec
+
+DEFERRED_MAX_BATCH = 8
+"""The largest batch for which plain SGD defers its first-layer updates (deferred.py)."""
 
 
 def one_hot(labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
@@ -59,6 +64,7 @@ class NumpyEngine:
         self._epoch_z = np.empty_like(self.y)
         self._epoch_a = np.empty_like(self.y)
         self._workspace: Workspace | None = None
+        self._deferred: DeferredFirstLayer | None = None
 
     def train_batches(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
         """One update per consecutive slice of `order`; the float64 loss of each step."""
@@ -68,21 +74,31 @@ class NumpyEngine:
         ws = self._workspace_for(batch_size)
         net, params, grads, step = self.net, self.net.params, self.net.grads, self.optimizer.step
         scale = self.optimizer.gradient_scale(lr)  # plain SGD: backprop gives η ∂L/∂w
+        deferred = self._deferred_for(batch_size)
+        # With deferred first-layer updates the optimizer steps every other parameter:
+        # W₁ comes first in the flat arrays.
+        skip = 0 if deferred is None else params.weights[0].size
+        weights, gradients = params.flat[skip:], grads.flat[skip:]
         starts = range(0, n, batch_size)
         # Overflow is not an error here: fit() reports a non-finite loss or weight as
         # divergence, naming the epoch and step.
         with np.errstate(over="ignore", invalid="ignore"):
-            for start in starts:
-                stop = min(start + batch_size, n)
-                batch_ws = ws if stop - start == batch_size else ws.first(stop - start)
-                # The batch's rows, gathered into a preallocated (and cache-resident)
-                # array; mode="clip" skips a bounds-checked copy: `order` is valid.
-                xb = np.take(self.x, order[start:stop], axis=0, out=batch_ws.x, mode="clip")
-                yb = y[start:stop]
-                net.forward(xb, batch_ws)
-                z[start:stop], a[start:stop] = batch_ws.z, batch_ws.a
-                net.backward(xb, yb, batch_ws, scale)
-                step(params.flat, grads.flat, lr)
+            try:
+                for start in starts:
+                    stop = min(start + batch_size, n)
+                    batch_ws = ws if stop - start == batch_size else ws.first(stop - start)
+                    # The batch's rows, gathered into a preallocated (and cache-resident)
+                    # array; mode="clip" skips a bounds-checked copy: `order` is valid.
+                    rows = batch_ws.x if deferred is None else deferred.next_inputs(stop - start)
+                    xb = self.x.take(order[start:stop], axis=0, out=rows, mode="clip")
+                    yb = y[start:stop]
+                    net.forward(xb, batch_ws, deferred)
+                    z[start:stop], a[start:stop] = batch_ws.z, batch_ws.a
+                    net.backward(xb, yb, batch_ws, scale, deferred)
+                    step(weights, gradients, lr)
+            finally:
+                if deferred is not None:
+                    deferred.apply()  # W₁ catches up, even after an interrupted step
             # Each step's loss, from the logits and outputs it saw before its update:
             # the per-sample terms summed within each batch, over the loss's divisor.
             terms = net.loss.sample_terms(z, a, y)
@@ -93,6 +109,15 @@ class NumpyEngine:
         if self._workspace is None or self._workspace.rows != batch_size:
             self._workspace = Workspace(self.net.network, batch_size, self.dtype)
         return self._workspace
+
+    def _deferred_for(self, batch_size: int) -> DeferredFirstLayer | None:
+        """Deferred first-layer updates (deferred.py) where they are faster: plain SGD
+        on batches of at most DEFERRED_MAX_BATCH rows."""
+        if not self.optimizer.plain or batch_size > DEFERRED_MAX_BATCH:
+            return None
+        if self._deferred is None or self._deferred.batch_size != batch_size:
+            self._deferred = DeferredFirstLayer(self.net.params.weights[0], batch_size)
+        return self._deferred
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         return self.net.predict_proba(x)

@@ -70,6 +70,8 @@ class Adam:
     The corrections 1 − βᵗ are Python floats (float64) whatever the training dtype.
     """
 
+    plain = False  # not plain SGD: its update is not −η ∂L/∂w
+
     def __init__(self, spec: Optimizer, w: np.ndarray) -> None:
         self.beta1, self.beta2, self.eps = spec.beta1, spec.beta2, spec.eps
         self.weight_decay = spec.weight_decay

@@ -1,0 +1,74 @@
+"""Plain SGD's first-layer updates, deferred: kept as a low-rank sum, applied every few steps.
+
+A plain SGD step on a batch of b rows changes the first layer's weights by
+
+    W₁ ← W₁ − Dᵀ X          D = η δ₁ (b, out),  X = the batch's inputs (b, in),
+
+a matrix of rank at most b. For small batches, writing that (out, in) matrix and then
+subtracting it is most of a step: at batch 1, a 784-128 layer writes and rereads its
+100 352 weights to change them by one outer product. But backpropagation never reads W₁
+(there is no δ₀): only the forward pass does, and it can apply the pending updates to
+its product instead. After k steps, with their D and X stacked as D_k and X_k,
+
+    W₁ = W − D_kᵀ X_k,   so   x W₁ᵀ = x Wᵀ − (x X_kᵀ) D_k,
+
+two products with k·b columns instead of two passes over W₁. When the stack is full, and
+at the end of each epoch, one product applies it all: W ← W − D_kᵀ X_k. In exact
+arithmetic this is the same training; in floating point the same terms are summed in
+another order (as with any two BLAS libraries), so weights agree to rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+STACK_ROWS = 32
+"""Rows of X_k kept before they are applied. Each pending row costs the forward pass
+2·(in + out) multiply-adds per input row; applying the stack costs one product, which
+is efficient only with enough rows: 32 balances the two for 784-128 at batch 1."""
+
+
+class DeferredFirstLayer:
+    """The pending updates D_k, X_k of the first layer's weights `weight` (a view)."""
+
+    def __init__(self, weight: np.ndarray, batch_size: int) -> None:
+        out_features, in_features = weight.shape
+        rows = max(1, STACK_ROWS // batch_size) * batch_size
+        self.weight = weight
+        self.batch_size = batch_size
+        self.inputs = np.empty((rows, in_features), weight.dtype)  # X_k
+        self.deltas = np.empty((rows, out_features), weight.dtype)  # D_k
+        self.pending = 0  # the rows of X_k and D_k in use
+        self._products = np.empty(batch_size * rows, weight.dtype)  # x X_kᵀ
+        self._correction = np.empty((batch_size, out_features), weight.dtype)
+        self._update = np.empty_like(weight)
+
+    def next_inputs(self, rows: int) -> np.ndarray:
+        """Where the next batch's inputs go: they become the next rows of X_k."""
+        if self.pending + rows > len(self.inputs):
+            self.apply()
+        return self.inputs[self.pending : self.pending + rows]
+
+    def correct(self, x: np.ndarray, z: np.ndarray) -> None:
+        """z ← z − (x X_kᵀ) D_k, turning z = x Wᵀ into x W₁ᵀ."""
+        k = self.pending
+        if k:
+            x_inputs = self._products[: len(x) * k].reshape(len(x), k)
+            np.dot(x, self.inputs[:k].T, out=x_inputs)
+            correction = self._correction[: len(x)]
+            np.dot(x_inputs, self.deltas[:k], out=correction)
+            z -= correction
+
+    def record(self, delta: np.ndarray) -> None:
+        """Stack η δ₁ of the batch whose inputs `next_inputs` placed."""
+        rows = len(delta)
+        self.deltas[self.pending : self.pending + rows] = delta
+        self.pending += rows
+
+    def apply(self) -> None:
+        """W ← W − D_kᵀ X_k, emptying the stack."""
+        k = self.pending
+        if k:
+            np.dot(self.deltas[:k].T, self.inputs[:k], out=self._update)
+            self.weight -= self._update
+            self.pending = 0
