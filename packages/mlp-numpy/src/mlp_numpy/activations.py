@@ -60,8 +60,9 @@ class ReLU:
         return np.maximum(z, 0, out=out)
 
     def backward(self, h: np.ndarray, delta: np.ndarray) -> None:
-        """delta ← delta · [h > 0]."""
-        delta *= h > 0
+        """delta ← delta · [h > 0], where [h > 0] = sign(h) as h ≥ 0 (and sign keeps
+        the dtype, which spares NumPy a cast from booleans)."""
+        delta *= np.sign(h)
 
 
 class Tanh:
