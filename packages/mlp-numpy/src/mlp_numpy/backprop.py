@@ -87,10 +87,12 @@ class Parameters:
 
 class Workspace:
     """Preallocated arrays for a batch of `rows` samples: its inputs x, every h_l, z_L,
-    a and δ_l."""
+    a and δ_l, and a column of ones (sums over the batch are products with it, which
+    NumPy computes faster than a reduction along the batch axis)."""
 
     def __init__(self, network: Network, rows: int, dtype: np.dtype) -> None:
         self.rows = rows
+        self.ones = np.ones(rows, dtype)
         self.x = np.empty((rows, network.layers[0]), dtype)
         self.h = [np.empty((rows, n), dtype) for n in network.layers[1:-1]]
         self.z = np.empty((rows, network.num_classes), dtype)
@@ -101,6 +103,7 @@ class Workspace:
         """A workspace for a shorter batch: views of the first `rows` rows of each array."""
         view = object.__new__(Workspace)
         view.rows = rows
+        view.ones = self.ones[:rows]
         view.x = self.x[:rows]
         view.h = [h[:rows] for h in self.h]
         view.z, view.a = self.z[:rows], self.a[:rows]
@@ -163,7 +166,7 @@ class Backprop:
             else:
                 np.dot(delta.T, h_prev, out=grad_w[i])  # ∂L/∂W = δᵀ h_{l−1}
             if grad_b[i] is not None:
-                np.add.reduce(delta, axis=0, out=grad_b[i])  # ∂L/∂b = Σ_rows δ
+                np.dot(ws.ones, delta, out=grad_b[i])  # ∂L/∂b = Σ_rows δ = 1ᵀ δ
             if i > 0:
                 np.dot(delta, weights[i], out=ws.delta[i - 1])  # ∂L/∂h_{l−1} = δ W
                 delta = ws.delta[i - 1]
