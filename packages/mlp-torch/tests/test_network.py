@@ -8,7 +8,14 @@ import pytest
 import torch
 
 from mlp_numpy.spec import Loss, Network, Optimizer
-from mlp_torch.network import MLP, backward, forward_trace, loss_and_delta, sgd_backward
+from mlp_torch.network import (
+    MLP,
+    backward,
+    forward_trace,
+    loss_and_delta,
+    sgd_backward,
+    summed_loss_delta,
+)
 from mlp_torch.optim import SpecOptimizer
 
 HIDDEN = ["relu", "sigmoid", "tanh", "leaky_relu"]
@@ -98,11 +105,12 @@ def test_fused_sgd_equals_backward_then_update(hidden, bias, weight_decay, batch
     with torch.no_grad():
         for model in (fused, separate):
             trace = forward_trace(model.layer_tensors(), x, network)
-            _, delta = loss_and_delta(trace[-1], y, Loss(), network.output)
-            if model is fused:
+            if model is fused:  # as the engine calls it: D δ and η / D (D = batch)
+                delta = summed_loss_delta(trace[-1], y, Loss(), network.output)
                 ones = x.new_ones((1, batch))
-                sgd_backward(model.layer_tensors(), trace, delta, network, lr, decay, ones)
+                sgd_backward(model.layer_tensors(), trace, delta, network, lr / batch, decay, ones)
             else:
+                _, delta = loss_and_delta(trace[-1], y, Loss(), network.output)
                 optimizer.update(backward(model.layer_tensors(), trace, delta, network), lr)
     after = fused.state_dict()
     assert any(not torch.equal(after[name], value) for name, value in initial.items())

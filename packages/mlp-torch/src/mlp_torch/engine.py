@@ -11,7 +11,8 @@ takes steps. Where the time goes, and what is done about it:
 - a step is a hand-written forward and backward pass (`network.backward`) plus one
   `torch._foreach_*` call per optimizer formula: no autograd graph, no per-parameter loop;
 - plain SGD fuses its update into the backward pass (`network.sgd_backward`): one
-  `addmm_` per weight matrix forms δᵀh and subtracts it, so no gradient is stored;
+  `addmm_` per weight matrix forms δᵀh and subtracts it, so no gradient is stored, and
+  the loss's 1/D rides in that product's factor η/D rather than in one more op on δ;
 - plain SGD keeps each step's logits in one buffer and computes the losses of all steps
   after the loop, in one pass (`network.batch_losses`), instead of one small loss per step;
 - step losses stay on the device and are copied to the host once per epoch.
@@ -32,10 +33,11 @@ from .network import (
     MLP,
     backward,
     batch_losses,
+    divisor,
     forward_trace,
     loss_and_delta,
-    loss_delta,
     sgd_backward,
+    summed_loss_delta,
 )
 from .optim import Scalar, SpecOptimizer
 
@@ -137,12 +139,13 @@ class TorchEngine:
         logits from before the update (written into `logits` when given), whose loss is
         the step's loss; the loss itself is left to the caller (`batch_losses`)."""
         trace = forward_trace(self.layers, xb, self.network, logits)
-        delta = loss_delta(trace[-1], yb, self.spec.loss, self.network.output)
+        summed_delta = summed_loss_delta(trace[-1], yb, self.spec.loss, self.network.output)
+        d = divisor(*trace[-1].shape, self.spec.loss)
         decay = 1 - lr * self.spec.training.optimizer.weight_decay
         ones = self._ones.get(len(xb))
         if ones is None:
             ones = self._ones[len(xb)] = xb.new_ones((1, len(xb)))
-        sgd_backward(self.layers, trace, delta, self.network, lr, decay, ones)
+        sgd_backward(self.layers, trace, summed_delta, self.network, lr / d, decay, ones)
         self.optimizer.steps += 1
         return trace[-1]
 

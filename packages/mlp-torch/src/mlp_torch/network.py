@@ -147,23 +147,30 @@ def row_losses(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> Tensor:
     raise ValueError(f"loss.name: unknown loss {loss.name!r}")
 
 
-def loss_delta(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> Tensor:
-    """δ = ∂L/∂z of the batch loss L = Σ row_losses / D (D = `divisor`):
+def summed_loss_delta(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> Tensor:
+    """D δ = ∂(Σ row_losses)/∂z, the derivative of the summed loss, for logits z and one-hot
+    targets y; δ = ∂L/∂z is this divided by D (`loss_delta`):
 
-    - cross_entropy: δ = (softmax(z) − y) / D
-    - bce: δ = (σ(z) − y) / D
-    - mse: ∂L/∂a = 2 (a − y) / D, then through the output's derivative
+    - cross_entropy: softmax(z) − y
+    - bce: σ(z) − y
+    - mse: ∂/∂a = 2 (a − y), then through the output's derivative
     """
-    d = divisor(*z.shape, loss)
     if loss.name == "cross_entropy":
-        delta = torch.softmax(z, dim=1).sub_(y)
-        return delta if d == 1 else delta.mul_(1 / d)  # online learning: no scaling by 1
+        return torch.softmax(z, dim=1).sub_(y)
     if loss.name == "bce":
-        return (torch.sigmoid(z) - y) / d
+        return torch.sigmoid(z).sub_(y)
     if loss.name == "mse":
         a = output(z, output_name)
-        return output_backward((a - y) * (2 / d), a, output_name)
+        return output_backward((a - y).mul_(2), a, output_name)
     raise ValueError(f"loss.name: unknown loss {loss.name!r}")
+
+
+def loss_delta(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> Tensor:
+    """δ = ∂L/∂z of the batch loss L = Σ row_losses / D (D = `divisor`): `summed_loss_delta`
+    times 1/D."""
+    d = divisor(*z.shape, loss)
+    delta = summed_loss_delta(z, y, loss, output_name)
+    return delta if d == 1 else delta.mul_(1 / d)  # online learning: no scaling by 1
 
 
 def loss_and_delta(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> tuple[Tensor, Tensor]:
@@ -245,6 +252,11 @@ def sgd_backward(
 
     δ_{l-1} = (δ_l W_l) ⊙ g′(z_{l-1}) is computed before W_l changes. Equal to `backward`
     followed by `SpecOptimizer.update` up to rounding. `ones` is 1ᵀ, of shape (1, n).
+
+    Every δ_l is linear in δ_L, so `delta` may be c δ_L with `lr` = η / c: the same update,
+    with 1/c applied by each product instead of by one more op on δ_L (the same numbers
+    when c is a power of two, as scaling by it is exact). Plain SGD passes D δ_L
+    (`summed_loss_delta`) and η / D.
     """
     for index in range(len(layers) - 1, -1, -1):
         weight, _, bias = layers[index]
