@@ -12,6 +12,7 @@ from mlp_torch.network import (
     MLP,
     backward,
     forward_trace,
+    log_softmax_rows,
     loss_and_delta,
     sgd_backward,
     summed_loss_delta,
@@ -116,3 +117,12 @@ def test_fused_sgd_equals_backward_then_update(hidden, bias, weight_decay, batch
     assert any(not torch.equal(after[name], value) for name, value in initial.items())
     for name, value in after.items():
         torch.testing.assert_close(value, separate.state_dict()[name], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("shape", [(1, 10), (7, 3), (64, 10), (1000, 10)])
+def test_log_softmax_rows_is_torch_log_softmax(dtype, shape):
+    z = torch.randn(shape, dtype=dtype, generator=torch.Generator().manual_seed(0)) * 10
+    expected = torch.log_softmax(z, dim=1)
+    eps = torch.finfo(dtype).eps
+    torch.testing.assert_close(log_softmax_rows(z), expected, rtol=4 * eps, atol=4 * eps)

@@ -128,6 +128,14 @@ def divisor(n: int, k: int, loss: Loss) -> int:
     return n if loss.name == "cross_entropy" or loss.reduction == "sum_outputs" else n * k
 
 
+def log_softmax_rows(z: Tensor) -> Tensor:
+    """log softmax of each row of z, computed along dim 0 of zᵀ: torch's CPU kernel along
+    the last dimension is slow on short rows (an epoch's 60 000 × 10 logits: about 10 ms,
+    against 2 ms this way). Equal to `torch.log_softmax(z, dim=1)` up to the order in
+    which the exponentials are summed (within an ulp or two)."""
+    return torch.log_softmax(z.t(), dim=0).t()
+
+
 def row_losses(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> Tensor:
     """Σ_k of the element-wise losses of each row of logits z and one-hot targets y:
 
@@ -137,7 +145,7 @@ def row_losses(z: Tensor, y: Tensor, loss: Loss, output_name: str) -> Tensor:
     - mse: Σ_k (a_nk − y_nk)², a = f(z)
     """
     if loss.name == "cross_entropy":
-        return -(torch.log_softmax(z, dim=1) * y).sum(dim=1)
+        return -(log_softmax_rows(z) * y).sum(dim=1)
     if loss.name == "bce":
         softplus = torch.clamp(z, min=0) + torch.log1p(torch.exp(-torch.abs(z)))
         return (softplus - y * z).sum(dim=1)
