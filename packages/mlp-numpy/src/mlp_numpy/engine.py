@@ -92,8 +92,9 @@ class NumpyEngine:
                     rows = batch_ws.x if deferred is None else deferred.next_inputs(stop - start)
                     xb = self.x.take(order[start:stop], axis=0, out=rows, mode="clip")
                     yb = y[start:stop]
+                    # The step's logits and outputs go straight into the epoch's arrays.
+                    batch_ws.z, batch_ws.a = z[start:stop], a[start:stop]
                     net.forward(xb, batch_ws, deferred)
-                    z[start:stop], a[start:stop] = batch_ws.z, batch_ws.a
                     net.backward(xb, yb, batch_ws, scale, deferred)
                     step(weights, gradients, lr)
             finally:
