@@ -49,7 +49,8 @@ def test_bad_inputs_are_named(mnist_train):
     with pytest.raises(ValueError, match=r"labels: class indices must lie in \[0, 10\)"):
         mlp_tf.make_engine(small_spec(), x, np.full(100, 10))
     layers = initial_layers(small_spec())
-    with pytest.raises(ValueError, match=r"layer 0: weight shape \(784, 32\)"):
+    wrong_shape = r"layers\[0\]\.weight: expected shape \(32, 784\), got \(784, 32\)"
+    with pytest.raises(ValueError, match=wrong_shape):
         mlp_tf.make_engine(
             small_spec(),
             x,

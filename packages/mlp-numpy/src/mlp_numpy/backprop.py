@@ -26,7 +26,7 @@ import numpy as np
 
 from .activations import hidden_activation, output_activation
 from .deferred import DeferredFirstLayer
-from .layer import Layer
+from .layer import Layer, check_layers
 from .losses import make_loss
 from .spec import Loss, Network
 
@@ -41,6 +41,7 @@ class Parameters:
     """
 
     def __init__(self, network: Network, dtype: np.dtype) -> None:
+        self.network = network
         sizes = [out * inp + (out if network.bias else 0) for out, inp in network.shapes]
         self.flat = np.zeros(sum(sizes), dtype=dtype)
         self.weights: list[np.ndarray] = []
@@ -63,25 +64,11 @@ class Parameters:
         ]
 
     def assign(self, layers: list[Layer]) -> None:
-        """Copy `layers` into this network's arrays (shapes must match)."""
-        if len(layers) != len(self.weights):
-            raise ValueError(f"layers: expected {len(self.weights)} layers, got {len(layers)}")
-        for i, ((weight, bias), w, b) in enumerate(
-            zip(layers, self.weights, self.biases, strict=True)
-        ):
-            if np.shape(weight) != w.shape:
-                raise ValueError(
-                    f"layers[{i}].weight: shape {np.shape(weight)}, expected {w.shape}"
-                )
+        """Copy `layers` into this network's arrays (`check_layers` first)."""
+        check_layers(self.network, layers)
+        for (weight, bias), w, b in zip(layers, self.weights, self.biases, strict=True):
             w[...] = weight
-            if (bias is None) != (b is None):
-                has = "has" if b is not None else "has no"
-                raise ValueError(f"layers[{i}].bias: the network {has} biases")
             if b is not None:
-                if np.shape(bias) != b.shape:
-                    raise ValueError(
-                        f"layers[{i}].bias: shape {np.shape(bias)}, expected {b.shape}"
-                    )
                 b[...] = bias
 
 

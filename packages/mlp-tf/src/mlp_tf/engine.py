@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from mlp_numpy import Layer
 from mlp_numpy.init import initial_layers
+from mlp_numpy.layer import check_layers
 from mlp_numpy.spec import ModelSpec
 
 from .devices import resolve_device
@@ -31,22 +32,6 @@ from .optimizers import Optimizer, step_scalars
 def tf_dtype(name: str) -> tf.DType:
     """The TensorFlow dtype of a spec's `training.dtype`."""
     return {"float32": tf.float32, "float64": tf.float64}[name]
-
-
-def check_layers(layers: list[Layer], sizes: list[int], bias: bool) -> None:
-    """Raise ValueError unless `layers` has the shapes of a network with these sizes."""
-    if len(layers) != len(sizes) - 1:
-        raise ValueError(f"expected {len(sizes) - 1} layers for sizes {sizes}, got {len(layers)}")
-    for i, layer in enumerate(layers):
-        expected = (sizes[i + 1], sizes[i])
-        if tuple(np.shape(layer.weight)) != expected:
-            raise ValueError(
-                f"layer {i}: weight shape {np.shape(layer.weight)}, expected {expected} (out, in)"
-            )
-        if bias and (layer.bias is None or tuple(np.shape(layer.bias)) != (sizes[i + 1],)):
-            raise ValueError(f"layer {i}: expected a bias of shape ({sizes[i + 1]},)")
-        if not bias and layer.bias is not None:
-            raise ValueError(f"layer {i}: the network has no biases, but one was given")
 
 
 class TFEngine:
@@ -82,7 +67,7 @@ class TFEngine:
         if labels.size and (labels.min() < 0 or labels.max() >= sizes[-1]):
             raise ValueError(f"labels: class indices must lie in [0, {sizes[-1]})")
         layers = initial_layers(spec) if layers is None else layers
-        check_layers(layers, sizes, spec.network.bias)
+        check_layers(spec.network, layers)
 
         self.spec = spec
         self.device, self.tf_device = resolve_device(device)
@@ -187,7 +172,7 @@ class TFEngine:
 
     def set_layers(self, layers: list[Layer]) -> None:
         """Replace the parameters (the optimizer state is kept)."""
-        check_layers(layers, list(self.spec.network.layers), self.spec.network.bias)
+        check_layers(self.spec.network, layers)
         for k, b, layer in zip(self.kernels, self.biases, layers, strict=True):
             k.assign(np.asarray(layer.weight.T, self.dtype.as_numpy_dtype))
             if b is not None:

@@ -9,11 +9,11 @@ import numpy as np
 import tensorflow as tf
 
 from mlp_numpy import Layer
+from mlp_numpy.layer import check_layers
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.weights import load_weights, save_weights
 
 from .devices import resolve_device
-from .engine import check_layers
 from .network import forward
 
 
@@ -32,7 +32,7 @@ class Model:
         *,
         device: str = "auto",
     ) -> None:
-        check_layers(layers, list(network.layers), network.bias)
+        check_layers(network, layers)
         self.network = network
         self.spec = spec
         self.device, self.tf_device = resolve_device(device)

@@ -26,7 +26,8 @@ from torch import Tensor
 
 from mlp_numpy import Layer
 from mlp_numpy.init import initial_layers
-from mlp_numpy.spec import ModelSpec, Network
+from mlp_numpy.layer import check_layers
+from mlp_numpy.spec import ModelSpec
 
 from .devices import check_dtype, resolve_device
 from .network import (
@@ -225,24 +226,6 @@ def load_layers(model: MLP, layers: list[Layer]) -> None:
             linear.weight.copy_(torch.as_tensor(np.asarray(layer.weight)))
             if linear.bias is not None:
                 linear.bias.copy_(torch.as_tensor(np.asarray(layer.bias)))
-
-
-def check_layers(network: Network, layers: list[Layer]) -> None:
-    """Raise ValueError, naming the layer, unless `layers` fit `network`."""
-    shapes = network.shapes
-    if len(layers) != len(shapes):
-        raise ValueError(f"layers: the network has {len(shapes)} layers, got {len(layers)}")
-    for number, (layer, (n_out, n_in)) in enumerate(zip(layers, shapes, strict=True)):
-        if np.shape(layer.weight) != (n_out, n_in):
-            raise ValueError(
-                f"layers[{number}].weight: expected shape {(n_out, n_in)}, "
-                f"got {np.shape(layer.weight)}"
-            )
-        if network.bias and np.shape(layer.bias) != (n_out,):
-            got = None if layer.bias is None else np.shape(layer.bias)
-            raise ValueError(f"layers[{number}].bias: expected shape {(n_out,)}, got {got}")
-        if not network.bias and layer.bias is not None:
-            raise ValueError(f"layers[{number}].bias: the network has no biases")
 
 
 def make_engine(
