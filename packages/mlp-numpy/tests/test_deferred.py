@@ -6,7 +6,7 @@ import pytest
 import mlp_numpy
 from mlp_numpy.backprop import Backprop, Workspace
 from mlp_numpy.deferred import STACK_ROWS, DeferredFirstLayer
-from mlp_numpy.engine import DEFERRED_MAX_BATCH, one_hot
+from mlp_numpy.engine import one_hot
 from mlp_numpy.init import initial_layers
 from mlp_numpy.spec import Loss, ModelSpec, Network, Optimizer, Schedule, Training
 
@@ -40,7 +40,7 @@ def step(net, x, y, rows):
     return loss
 
 
-@pytest.mark.parametrize("batch_size", [1, 3, DEFERRED_MAX_BATCH])
+@pytest.mark.parametrize("batch_size", [1, 3, 8, STACK_ROWS + 3])
 @pytest.mark.parametrize(
     "network",
     [

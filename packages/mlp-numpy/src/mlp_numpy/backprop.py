@@ -73,14 +73,15 @@ class Parameters:
 
 
 class Workspace:
-    """Preallocated arrays for a batch of `rows` samples: its inputs x, every h_l, z_L,
-    a and δ_l, and a column of ones (sums over the batch are products with it, which
-    NumPy computes faster than a reduction along the batch axis)."""
+    """Preallocated arrays for a batch of `rows` samples: every h_l, z_L, a and δ_l, a
+    column of ones (sums over the batch are products with it, which NumPy computes
+    faster than a reduction along the batch axis) and, with `inputs`, x: an array to
+    gather the batch's rows into."""
 
-    def __init__(self, network: Network, rows: int, dtype: np.dtype) -> None:
+    def __init__(self, network: Network, rows: int, dtype: np.dtype, inputs: bool = False) -> None:
         self.rows = rows
         self.ones = np.ones(rows, dtype)
-        self.x = np.empty((rows, network.layers[0]), dtype)
+        self.x = np.empty((rows, network.layers[0]), dtype) if inputs else None
         self.h = [np.empty((rows, n), dtype) for n in network.layers[1:-1]]
         self.z = np.empty((rows, network.num_classes), dtype)
         self.a = np.empty((rows, network.num_classes), dtype)
@@ -91,7 +92,7 @@ class Workspace:
         view = object.__new__(Workspace)
         view.rows = rows
         view.ones = self.ones[:rows]
-        view.x = self.x[:rows]
+        view.x = None if self.x is None else self.x[:rows]
         view.h = [h[:rows] for h in self.h]
         view.z, view.a = self.z[:rows], self.a[:rows]
         view.delta = [d[:rows] for d in self.delta]

@@ -1,4 +1,4 @@
-"""Plain SGD's first-layer updates, deferred: kept as a low-rank sum, applied every few steps.
+"""Plain SGD's first-layer updates, deferred: kept as a low-rank sum, applied every few rows.
 
 A plain SGD step on a batch of b rows changes the first layer's weights by
 
@@ -13,14 +13,19 @@ its product instead. After k steps, with their D and X stacked as D_k and X_k,
     W₁ = W − D_kᵀ X_k,   so   x W₁ᵀ = x Wᵀ − (x X_kᵀ) D_k,
 
 two products with k·b columns instead of two passes over W₁. When the stack is full, and
-at the end of each epoch, one product applies it all: W ← W − D_kᵀ X_k. In exact
-arithmetic this is the same training; in floating point the same terms are summed in
-another order (as with any two BLAS libraries), so weights agree to rounding.
+at the end of each epoch, one product applies it all: W ← W − D_kᵀ X_k, subtracted as it
+is computed (blas.SubtractProduct), in one pass over W. A batch of STACK_ROWS rows or more
+fills the stack alone, so it is applied before the next forward pass and there is nothing
+to correct: the update is then the plain one, without a temporary (out, in) gradient. In
+exact arithmetic this is the same training; in floating point the same terms are summed
+in another order (as with any two BLAS libraries), so weights agree to rounding.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .blas import SubtractProduct
 
 STACK_ROWS = 32
 """Rows of X_k kept before they are applied. Each pending row costs the forward pass
@@ -39,9 +44,10 @@ class DeferredFirstLayer:
         self.inputs = np.empty((rows, in_features), weight.dtype)  # X_k
         self.deltas = np.empty((rows, out_features), weight.dtype)  # D_k
         self.pending = 0  # the rows of X_k and D_k in use
-        self._products = np.empty(batch_size * rows, weight.dtype)  # x X_kᵀ
-        self._correction = np.empty((batch_size, out_features), weight.dtype)
-        self._update = np.empty_like(weight)
+        most_pending = rows - batch_size  # when a forward pass runs: none if one batch fills it
+        self._products = np.empty(batch_size * most_pending, weight.dtype)  # x X_kᵀ
+        self._correction = np.empty((batch_size if most_pending else 0, out_features), weight.dtype)
+        self._apply = SubtractProduct(weight, self.deltas, self.inputs)  # W ← W − D_kᵀ X_k
 
     def next_inputs(self, rows: int) -> np.ndarray:
         """Where the next batch's inputs go: they become the next rows of X_k."""
@@ -67,8 +73,6 @@ class DeferredFirstLayer:
 
     def apply(self) -> None:
         """W ← W − D_kᵀ X_k, emptying the stack."""
-        k = self.pending
-        if k:
-            np.dot(self.deltas[:k].T, self.inputs[:k], out=self._update)
-            self.weight -= self._update
+        if self.pending:
+            self._apply(self.pending)
             self.pending = 0

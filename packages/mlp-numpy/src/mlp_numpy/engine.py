@@ -6,8 +6,8 @@ epoch. One training step on the batch of rows x with one-hot targets y is
     z, a = forward(x)              backprop.py (activations.py)
     grads = backward(x, y)         backprop.py (losses.py gives ∂L/∂z; for plain
                                    SGD it gives η ∂L/∂z, so the update is one pass)
-    w ← update(w, grads, lr)       optimizers.py (plain SGD on small batches defers
-                                   the first layer's updates: deferred.py)
+    w ← update(w, grads, lr)       optimizers.py (plain SGD updates the first layer
+                                   from its stack of updates: deferred.py)
 
 and each step's loss L(z, a, y) (losses.py) is computed once per epoch, vectorized
 over the kept z and a of every step, instead of in a dozen small calls per step.
@@ -23,9 +23,6 @@ from .init import initial_layers
 from .layer import Layer
 from .optimizers import make_optimizer
 from .spec import ModelSpec
-
-DEFERRED_MAX_BATCH = 8
-"""The largest batch for which plain SGD defers its first-layer updates (deferred.py)."""
 
 
 def one_hot(labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
@@ -108,13 +105,14 @@ class NumpyEngine:
 
     def _workspace_for(self, batch_size: int) -> Workspace:
         if self._workspace is None or self._workspace.rows != batch_size:
-            self._workspace = Workspace(self.net.network, batch_size, self.dtype)
+            # Plain SGD gathers each batch into its stack of deferred updates instead.
+            inputs = not self.optimizer.plain
+            self._workspace = Workspace(self.net.network, batch_size, self.dtype, inputs)
         return self._workspace
 
     def _deferred_for(self, batch_size: int) -> DeferredFirstLayer | None:
-        """Deferred first-layer updates (deferred.py) where they are faster: plain SGD
-        on batches of at most DEFERRED_MAX_BATCH rows."""
-        if not self.optimizer.plain or batch_size > DEFERRED_MAX_BATCH:
+        """Plain SGD's stack of first-layer updates (deferred.py); None for the others."""
+        if not self.optimizer.plain:
             return None
         if self._deferred is None or self._deferred.batch_size != batch_size:
             self._deferred = DeferredFirstLayer(self.net.params.weights[0], batch_size)
