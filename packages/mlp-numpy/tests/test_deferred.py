@@ -81,14 +81,12 @@ def test_pending_updates_enter_the_product_and_then_the_weights():
     w0 = rng.normal(size=(5, 9))
     weight = w0.copy()
     deferred = DeferredFirstLayer(weight, batch_size=2)
-    stacked_x, stacked_d = [], []
     for _ in range(3):
-        inputs = deferred.next_inputs(2)
+        inputs, deltas = deferred.next_rows(2)
         inputs[...] = rng.normal(size=(2, 9))
-        stacked_x.append(inputs.copy())
-        deferred.record(rng.normal(size=(2, 5)))
-        stacked_d.append(deferred.deltas[deferred.pending - 2 : deferred.pending].copy())
-    x_k, d_k = np.vstack(stacked_x), np.vstack(stacked_d)
+        deltas[...] = rng.normal(size=(2, 5))
+        deferred.record(deltas)
+    x_k, d_k = deferred.inputs[:6].copy(), deferred.deltas[:6].copy()
     current = w0 - d_k.T @ x_k
     np.testing.assert_array_equal(weight, w0)  # nothing applied yet
     x = rng.normal(size=(2, 9))
@@ -104,9 +102,18 @@ def test_a_full_stack_is_applied_before_it_takes_more_rows():
     weight = np.zeros((2, 3))
     deferred = DeferredFirstLayer(weight, batch_size=1)
     for _ in range(STACK_ROWS):
-        deferred.next_inputs(1)[...] = 1.0
-        deferred.record(np.ones((1, 2)))
+        inputs, deltas = deferred.next_rows(1)
+        inputs[...], deltas[...] = 1.0, 1.0
+        deferred.record(deltas)
     assert deferred.pending == STACK_ROWS and not weight.any()
-    deferred.next_inputs(1)
+    deferred.next_rows(1)
     np.testing.assert_array_equal(weight, np.full((2, 3), -float(STACK_ROWS)))
+    assert deferred.pending == 0
+
+
+def test_a_delta_computed_outside_the_stack_is_refused():
+    deferred = DeferredFirstLayer(np.zeros((2, 3)), batch_size=1)
+    deferred.next_rows(1)
+    with pytest.raises(ValueError, match="rows of D_k"):
+        deferred.record(np.ones((1, 2)))
     assert deferred.pending == 0

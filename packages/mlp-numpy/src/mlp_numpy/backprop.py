@@ -142,7 +142,8 @@ class Backprop:
         """Fill self.grads with c·∂L/∂W_l and c·∂L/∂b_l (c = `scale`), after `forward`
         on the same x. Every line below is linear in δ_L, so starting from c·δ_L
         scales every gradient by c at no cost. With `deferred`, c·δ₁ is stacked there
-        instead of forming c·∂L/∂W₁ = c·δ₁ᵀ x (deferred.py)."""
+        instead of forming c·∂L/∂W₁ = c·δ₁ᵀ x: ws.delta[0] must be its rows of the stack
+        (deferred.py)."""
         weights = self.params.weights
         grad_w, grad_b = self.grads.weights, self.grads.biases
         delta = ws.delta[-1]
@@ -150,7 +151,7 @@ class Backprop:
         for i in range(len(weights) - 1, -1, -1):
             h_prev = x if i == 0 else ws.h[i - 1]
             if i == 0 and deferred is not None:
-                deferred.record(delta)  # ∂L/∂W₁ = δᵀ x, applied later
+                deferred.record(delta)  # ∂L/∂W₁ = δᵀ x, applied later (deferred.py)
             else:
                 np.dot(delta.T, h_prev, out=grad_w[i])  # ∂L/∂W = δᵀ h_{l−1}
             if grad_b[i] is not None:

@@ -49,11 +49,13 @@ class DeferredFirstLayer:
         self._correction = np.empty((batch_size if most_pending else 0, out_features), weight.dtype)
         self._apply = SubtractProduct(weight, self.deltas, self.inputs)  # W ← W − D_kᵀ X_k
 
-    def next_inputs(self, rows: int) -> np.ndarray:
-        """Where the next batch's inputs go: they become the next rows of X_k."""
+    def next_rows(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where the next batch's inputs and its η δ₁ go: the next rows of X_k and D_k
+        (backward computes δ₁ there, so stacking it costs nothing)."""
         if self.pending + rows > len(self.inputs):
             self.apply()
-        return self.inputs[self.pending : self.pending + rows]
+        stop = self.pending + rows
+        return self.inputs[self.pending : stop], self.deltas[self.pending : stop]
 
     def correct(self, x: np.ndarray, z: np.ndarray) -> None:
         """z ← z − (x X_kᵀ) D_k, turning z = x Wᵀ into x W₁ᵀ."""
@@ -66,10 +68,10 @@ class DeferredFirstLayer:
             z -= correction
 
     def record(self, delta: np.ndarray) -> None:
-        """Stack η δ₁ of the batch whose inputs `next_inputs` placed."""
-        rows = len(delta)
-        self.deltas[self.pending : self.pending + rows] = delta
-        self.pending += rows
+        """Stack the batch placed by `next_rows`, whose η δ₁ `delta` was computed in D_k."""
+        if delta.base is not self.deltas:
+            raise ValueError("delta: η δ₁ must be computed in the rows of D_k from next_rows")
+        self.pending += len(delta)
 
     def apply(self) -> None:
         """W ← W − D_kᵀ X_k, emptying the stack."""

@@ -86,7 +86,10 @@ class NumpyEngine:
                     batch_ws = ws if stop - start == batch_size else ws.first(stop - start)
                     # The batch's rows, gathered into a preallocated (and cache-resident)
                     # array; mode="clip" skips a bounds-checked copy: `order` is valid.
-                    rows = batch_ws.x if deferred is None else deferred.next_inputs(stop - start)
+                    if deferred is None:
+                        rows = batch_ws.x
+                    else:  # plain SGD: the batch's inputs and δ₁ go straight into the stack
+                        rows, batch_ws.delta[0] = deferred.next_rows(stop - start)
                     xb = self.x.take(order[start:stop], axis=0, out=rows, mode="clip")
                     yb = y[start:stop]
                     # The step's logits and outputs go straight into the epoch's arrays.
