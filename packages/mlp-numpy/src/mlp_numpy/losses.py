@@ -47,15 +47,15 @@ class CrossEntropy(_Loss):
         """logsumexp(z_n) − z_n·y_n per sample: −log softmax(z_n)_label, computed stably.
 
         With m_n = max_k z_nk this is log Σ_k e^(z_nk − m_n) − (z_n − m_n)·y_n (m_n
-        cancels as Σ_k y_nk = 1), so one shifted copy of z serves both terms. Sums over
-        the K outputs are taken as products with a ones vector: summing along a short
-        row axis is several times slower in NumPy, and this runs over a whole epoch.
+        cancels as Σ_k y_nk = 1), so one shifted copy of z serves both terms. It runs over
+        a whole epoch, on a (K, N) copy of z: NumPy reduces over the K outputs several
+        times faster down columns (vectorized across samples) than along short rows.
         """
-        z = z.astype(np.float64)
-        z -= z.max(axis=1)[:, None]
-        label_term = np.einsum("nk,nk->n", z, y)
+        z = z.T.astype(np.float64, order="C")  # (K, N)
+        z -= z.max(axis=0)
+        label_term = np.einsum("kn,nk->n", z, y)
         np.exp(z, out=z)
-        return np.log(z @ np.ones(z.shape[1])) - label_term
+        return np.log(np.ones(len(z)) @ z) - label_term
 
     def gradient(
         self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray, scale: float = 1.0
