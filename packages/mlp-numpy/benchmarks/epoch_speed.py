@@ -6,7 +6,10 @@ Times, in one run and on 1 and 2 BLAS threads:
     2 input-gradient products of each step, over the same batches, into preallocated
     arrays,
 and prints their ratio (the goal: at most 1.3), then the time per step of online
-learning (batch size 1) for 784-128-10 (the goal: at most 30 µs). Data are random:
+learning (batch size 1) for 784-128-10 (the goal: at most 30 µs). Two more timings of
+the same epoch say where the rest goes: its gathers of each batch's rows alone, and the
+epoch of an 8-4-4-10 network, whose step costs what the NumPy calls of a step cost
+whatever the network's size (its products and gathers are tiny). Data are random:
 speed does not depend on them. Each figure is the best of `--repeats` runs, taken in
 turn so that a busy machine slows both sides alike, as wall time and as the process's
 CPU time (which on a shared machine excludes waiting for a core). Online learning is
@@ -63,6 +66,13 @@ def products_only(x: np.ndarray, weights: list[np.ndarray], order: np.ndarray) -
                 np.dot(h[i], weights[i], out=dh[i])
 
 
+def gathers_only(x: np.ndarray, order: np.ndarray) -> None:
+    """The gathers of one epoch: each batch's rows copied into one preallocated array."""
+    rows = np.empty((BATCH, x.shape[1]), x.dtype)
+    for start in range(0, len(order) - BATCH + 1, BATCH):
+        x.take(order[start : start + BATCH], axis=0, out=rows, mode="clip")
+
+
 def training_spec(sizes: tuple[int, ...], batch_size: int) -> ModelSpec:
     optimizer, schedule = Optimizer("sgd"), Schedule(lr=0.01)
     return ModelSpec(
@@ -82,6 +92,8 @@ def main() -> None:
     weights = [w for w, _ in initial_layers(spec)]
     engine = mlp_numpy.make_engine(spec, x, labels)
     online_engine = mlp_numpy.make_engine(online, x[:ONLINE_STEPS], labels[:ONLINE_STEPS])
+    tiny = (8, 4, 4, 10)
+    tiny_engine = mlp_numpy.make_engine(training_spec(tiny, BATCH), x[:, : tiny[0]], labels)
     print(f"784-128-64-10 ReLU/softmax, batch {BATCH}, {N} samples, float32, SGD")
     for threads in (1, 2):
         mlp_numpy.set_blas_threads(threads)
@@ -93,9 +105,11 @@ def main() -> None:
                     timed(engine.train_batches, order, BATCH, 0.01),
                     timed(products_only, x, weights, order),
                     best_online_run(online_engine, r),
+                    timed(gathers_only, x, order),
+                    timed(tiny_engine.train_batches, order, BATCH, 0.01),
                 ]
             )
-        epoch, products, online_run = np.min(runs, axis=0)  # best wall and best CPU
+        epoch, products, online_run, gathers, tiny_epoch = np.min(runs, axis=0)  # best of each
         step = online_run / ONLINE_STEPS * 1e6
         print(f"  {threads} BLAS thread{'s' if threads > 1 else ''}:")
         for i, clock in enumerate(("wall", "CPU")):
@@ -103,6 +117,10 @@ def main() -> None:
                 f"    {clock:>4}: epoch {epoch[i]:.3f} s, products alone {products[i]:.3f} s, "
                 f"ratio {epoch[i] / products[i]:.2f}; batch-1 step (784-128-10) {step[i]:.1f} µs"
             )
+        print(
+            f"    where the rest goes (wall): gathers alone {gathers[0]:.3f} s; "
+            f"the epoch of {'-'.join(map(str, tiny))} {tiny_epoch[0]:.3f} s"
+        )
 
 
 if __name__ == "__main__":
