@@ -56,8 +56,10 @@ def _candidate_libraries() -> list[str]:
             path = line.split()[-1]
             if "openblas" in path.lower():
                 found.append(path)
-    unique = {os.path.realpath(path): path for path in reversed(found)}  # first one wins
-    return [path for real, path in reversed(unique.items())]
+    unique: dict[str, str] = {}  # the first path found for each file
+    for path in found:
+        unique.setdefault(os.path.realpath(path), path)
+    return list(unique.values())
 
 
 @functools.cache
