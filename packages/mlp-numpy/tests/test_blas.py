@@ -53,6 +53,11 @@ def test_subtract_product_without_openblas_gives_the_same_result(monkeypatch):
     np.testing.assert_allclose(c_numpy, c, rtol=1e-13)
 
 
+def test_an_openblas_without_cblas_leaves_numpy_to_do_the_product(monkeypatch):
+    monkeypatch.setattr(blas, "_openblas", lambda: blas._OpenBLAS(object(), "", ""))
+    assert blas._gemm.__wrapped__(np.dtype(np.float32)) is None
+
+
 def test_subtract_product_rejects_arrays_that_do_not_fit():
     c, a, b = operands(np.float64)
     with pytest.raises(ValueError, match="do not give"):

@@ -107,8 +107,11 @@ def _gemm(dtype: np.dtype):
     openblas = _openblas()
     if openblas is None:
         return None
+    try:
+        gemm = openblas.function("cblas_sgemm" if dtype == np.float32 else "cblas_dgemm")
+    except AttributeError:  # an OpenBLAS built without its CBLAS interface
+        return None
     real = ctypes.c_float if dtype == np.float32 else ctypes.c_double
-    gemm = openblas.function("cblas_sgemm" if dtype == np.float32 else "cblas_dgemm")
     integer, pointer = openblas.integer(), ctypes.c_void_p
     # order, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc
     matrix = [pointer, integer]  # an address and its leading dimension
