@@ -68,10 +68,11 @@ class NumpyEngine:
         n = len(order)
         y = np.take(self.y, order, axis=0, out=self._epoch_y[:n], mode="clip")
         z, a = self._epoch_z[:n], self._epoch_a[:n]  # each step's logits and outputs
-        ws = self._workspace_for(batch_size)
+        deferred = self._deferred_for(batch_size)
+        # Without a stack of deferred updates, each batch is gathered into the workspace.
+        ws = self._workspace_for(batch_size, inputs=deferred is None)
         net, params, grads, step = self.net, self.net.params, self.net.grads, self.optimizer.step
         scale = self.optimizer.gradient_scale(lr)  # plain SGD: backprop gives η ∂L/∂w
-        deferred = self._deferred_for(batch_size)
         # With deferred first-layer updates the optimizer steps every other parameter:
         # W₁ comes first in the flat arrays.
         skip = 0 if deferred is None else params.weights[0].size
@@ -106,10 +107,8 @@ class NumpyEngine:
             sizes = np.diff([*starts, n])
             return np.add.reduceat(terms, starts) / net.loss.divisor(sizes, y.shape[1])
 
-    def _workspace_for(self, batch_size: int) -> Workspace:
+    def _workspace_for(self, batch_size: int, inputs: bool) -> Workspace:
         if self._workspace is None or self._workspace.rows != batch_size:
-            # Plain SGD gathers each batch into its stack of deferred updates instead.
-            inputs = not self.optimizer.plain
             self._workspace = Workspace(self.net.network, batch_size, self.dtype, inputs)
         return self._workspace
 
