@@ -6,10 +6,12 @@ Times, in one run and on 1 and 2 BLAS threads:
     2 input-gradient products of each step, over the same batches, into preallocated
     arrays,
 and prints their ratio (the goal: at most 1.3), then the time per step of online
-learning (batch size 1) for 784-128-10 (the goal: at most 30 µs). Two more timings of
-the same epoch say where the rest goes: its gathers of each batch's rows alone, and the
+learning (batch size 1) for 784-128-10 (the goal: at most 30 µs). Three more timings of
+the same epoch say where the rest goes: its gathers of each batch's rows alone; the
 epoch of an 8-4-4-10 network, whose step costs what the NumPy calls of a step cost
-whatever the network's size (its products and gathers are tiny). Data are random:
+whatever the network's size (its products and gathers are tiny); and the NumPy calls the
+engine makes, written out in one loop with no Python around them: the floor for an
+engine making these calls (first checked to give the engine's weights). Data are random:
 speed does not depend on them. Each figure is the best of `--repeats` runs, taken in
 turn so that a busy machine slows both sides alike, as wall time and as the process's
 CPU time (which on a shared machine excludes waiting for a core). Online learning is
@@ -28,7 +30,9 @@ import numpy as np
 
 import mlp_numpy
 from mlp_numpy.batches import epoch_batches
+from mlp_numpy.blas import SubtractProduct
 from mlp_numpy.init import initial_layers
+from mlp_numpy.losses import CrossEntropy
 from mlp_numpy.spec import ModelSpec, Network, Optimizer, Schedule, Training
 
 N, BATCH, SIZES = 60_000, 64, (784, 128, 64, 10)
@@ -73,6 +77,80 @@ def gathers_only(x: np.ndarray, order: np.ndarray) -> None:
         x.take(order[start : start + BATCH], axis=0, out=rows, mode="clip")
 
 
+def inlined_epoch(x: np.ndarray, y: np.ndarray, layers: list, order: np.ndarray) -> np.ndarray:
+    """The NumPy calls of the engine's epoch of plain SGD (lr 0.01) over the full batches
+    of `order`, in the engine's order (backprop.py, deferred.py), written out in one loop
+    for this 3-layer network: what the epoch costs without the Python around the calls.
+    Returns the trained parameters, flat, in the engine's layout."""
+    flat = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in layers])
+    grads = np.zeros_like(flat)
+    (w1, b1), (w2, b2), (w3, b3) = parameter_views(flat, layers)
+    (_, g_b1), (g_w2, g_b2), (g_w3, g_b3) = parameter_views(grads, layers)
+    rest, g_rest = flat[w1.size :], grads[w1.size :]  # what the optimizer step updates
+    inputs = np.empty((BATCH, SIZES[0]), np.float32)  # the stack's X and D (deferred.py)
+    deltas = np.empty((BATCH, SIZES[1]), np.float32)
+    apply = SubtractProduct(w1, deltas, inputs)
+    h1, h2 = (np.empty((BATCH, n), np.float32) for n in SIZES[1:3])
+    zeros1, zeros2 = np.zeros_like(h1), np.zeros_like(h2)
+    d2, d3 = np.empty_like(h2), np.empty((BATCH, SIZES[3]), np.float32)
+    ones, scale = np.ones(BATCH, np.float32), 0.01 / BATCH
+    n = len(order) - len(order) % BATCH
+    y_epoch, z_epoch, a_epoch = (np.empty((n, SIZES[3]), np.float32) for _ in range(3))
+    np.take(y, order[:n], axis=0, out=y_epoch, mode="clip")
+    for start in range(0, n, BATCH):
+        stop = start + BATCH
+        x.take(order[start:stop], axis=0, out=inputs, mode="clip")
+        z, a = z_epoch[start:stop], a_epoch[start:stop]
+        np.dot(inputs, w1.T, out=h1)
+        h1 += b1
+        np.maximum(h1, zeros1, out=h1)
+        np.dot(h1, w2.T, out=h2)
+        h2 += b2
+        np.maximum(h2, zeros2, out=h2)
+        np.dot(h2, w3.T, out=z)
+        z += b3
+        np.subtract(z, z.max(axis=1, keepdims=True), out=a)
+        np.exp(a, out=a)
+        a /= a.sum(axis=1, keepdims=True)
+        np.subtract(a, y_epoch[start:stop], out=d3)
+        d3 *= scale
+        np.dot(d3.T, h2, out=g_w3)
+        np.dot(ones, d3, out=g_b3)
+        np.dot(d3, w3, out=d2)
+        d2 *= np.sign(h2)
+        np.dot(d2.T, h1, out=g_w2)
+        np.dot(ones, d2, out=g_b2)
+        np.dot(d2, w2, out=deltas)
+        deltas *= np.sign(h1)
+        np.dot(ones, deltas, out=g_b1)
+        rest -= g_rest
+        apply(BATCH)
+    CrossEntropy().sample_terms(z_epoch, a_epoch, y_epoch)  # the epoch's step losses
+    return flat
+
+
+def inlined_against_engine(x, labels, targets, layers) -> float:
+    """The largest difference between the weights of 20 steps of `inlined_epoch` and of
+    the engine, from the same start on the same batches."""
+    order = epoch_batches(N, BATCH, 0, 0).order[: 20 * BATCH]
+    inlined = inlined_epoch(x, targets, layers, order)
+    engine = mlp_numpy.make_engine(training_spec(SIZES, BATCH), x, labels, layers=layers)
+    engine.train_batches(order, BATCH, 0.01)
+    trained = [np.concatenate([w.ravel(), b]) for w, b in engine.get_layers()]
+    return float(np.abs(inlined - np.concatenate(trained)).max())
+
+
+def parameter_views(flat: np.ndarray, layers: list) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(weight, bias) views of a flat array laid out as the engine lays out its parameters."""
+    views, start = [], 0
+    for w, b in layers:
+        weight = flat[start : start + w.size].reshape(w.shape)
+        start += w.size
+        views.append((weight, flat[start : start + b.size]))
+        start += b.size
+    return views
+
+
 def training_spec(sizes: tuple[int, ...], batch_size: int) -> ModelSpec:
     optimizer, schedule = Optimizer("sgd"), Schedule(lr=0.01)
     return ModelSpec(
@@ -89,12 +167,16 @@ def main() -> None:
     x = rng.random((N, SIZES[0]), dtype=np.float32)
     labels = rng.integers(0, 10, N)
     spec, online = training_spec(SIZES, BATCH), training_spec((784, 128, 10), 1)
-    weights = [w for w, _ in initial_layers(spec)]
+    layers = initial_layers(spec)
+    weights = [w for w, _ in layers]
+    targets = np.eye(SIZES[-1], dtype=np.float32)[labels]
     engine = mlp_numpy.make_engine(spec, x, labels)
     online_engine = mlp_numpy.make_engine(online, x[:ONLINE_STEPS], labels[:ONLINE_STEPS])
     tiny = (8, 4, 4, 10)
     tiny_engine = mlp_numpy.make_engine(training_spec(tiny, BATCH), x[:, : tiny[0]], labels)
     print(f"784-128-64-10 ReLU/softmax, batch {BATCH}, {N} samples, float32, SGD")
+    difference = inlined_against_engine(x, labels, targets, layers)
+    print(f"  inlined loop against the engine, 20 steps from one start: max |Δw| {difference:g}")
     for threads in (1, 2):
         mlp_numpy.set_blas_threads(threads)
         runs = []
@@ -107,9 +189,10 @@ def main() -> None:
                     best_online_run(online_engine, r),
                     timed(gathers_only, x, order),
                     timed(tiny_engine.train_batches, order, BATCH, 0.01),
+                    timed(inlined_epoch, x, targets, layers, order),
                 ]
             )
-        epoch, products, online_run, gathers, tiny_epoch = np.min(runs, axis=0)  # best of each
+        epoch, products, online_run, gathers, tiny_epoch, inlined = np.min(runs, axis=0)
         step = online_run / ONLINE_STEPS * 1e6
         print(f"  {threads} BLAS thread{'s' if threads > 1 else ''}:")
         for i, clock in enumerate(("wall", "CPU")):
@@ -119,7 +202,9 @@ def main() -> None:
             )
         print(
             f"    where the rest goes (wall): gathers alone {gathers[0]:.3f} s; "
-            f"the epoch of {'-'.join(map(str, tiny))} {tiny_epoch[0]:.3f} s"
+            f"the epoch of {'-'.join(map(str, tiny))} {tiny_epoch[0]:.3f} s; "
+            f"the engine's NumPy calls inlined {inlined[0]:.3f} s, "
+            f"ratio {inlined[0] / products[0]:.2f}"
         )
 
 
