@@ -77,67 +77,89 @@ def gathers_only(x: np.ndarray, order: np.ndarray) -> None:
         x.take(order[start : start + BATCH], axis=0, out=rows, mode="clip")
 
 
-def inlined_epoch(x: np.ndarray, y: np.ndarray, layers: list, order: np.ndarray) -> np.ndarray:
-    """The NumPy calls of the engine's epoch of plain SGD (lr 0.01) over the full batches
-    of `order`, in the engine's order (backprop.py, deferred.py), written out in one loop
-    for this 3-layer network: what the epoch costs without the Python around the calls.
-    Returns the trained parameters, flat, in the engine's layout."""
-    flat = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in layers])
-    grads = np.zeros_like(flat)
-    (w1, b1), (w2, b2), (w3, b3) = parameter_views(flat, layers)
-    (_, g_b1), (g_w2, g_b2), (g_w3, g_b3) = parameter_views(grads, layers)
-    rest, g_rest = flat[w1.size :], grads[w1.size :]  # what the optimizer step updates
-    inputs = np.empty((BATCH, SIZES[0]), np.float32)  # the stack's X and D (deferred.py)
-    deltas = np.empty((BATCH, SIZES[1]), np.float32)
-    apply = SubtractProduct(w1, deltas, inputs)
-    h1, h2 = (np.empty((BATCH, n), np.float32) for n in SIZES[1:3])
-    zeros1, zeros2 = np.zeros_like(h1), np.zeros_like(h2)
-    d2, d3 = np.empty_like(h2), np.empty((BATCH, SIZES[3]), np.float32)
-    ones, scale = np.ones(BATCH, np.float32), 0.01 / BATCH
-    n = len(order) - len(order) % BATCH
-    y_epoch, z_epoch, a_epoch = (np.empty((n, SIZES[3]), np.float32) for _ in range(3))
-    np.take(y, order[:n], axis=0, out=y_epoch, mode="clip")
-    for start in range(0, n, BATCH):
-        stop = start + BATCH
-        x.take(order[start:stop], axis=0, out=inputs, mode="clip")
-        z, a = z_epoch[start:stop], a_epoch[start:stop]
-        np.dot(inputs, w1.T, out=h1)
-        h1 += b1
-        np.maximum(h1, zeros1, out=h1)
-        np.dot(h1, w2.T, out=h2)
-        h2 += b2
-        np.maximum(h2, zeros2, out=h2)
-        np.dot(h2, w3.T, out=z)
-        z += b3
-        np.subtract(z, z.max(axis=1, keepdims=True), out=a)
-        np.exp(a, out=a)
-        a /= a.sum(axis=1, keepdims=True)
-        np.subtract(a, y_epoch[start:stop], out=d3)
-        d3 *= scale
-        np.dot(d3.T, h2, out=g_w3)
-        np.dot(ones, d3, out=g_b3)
-        np.dot(d3, w3, out=d2)
-        d2 *= np.sign(h2)
-        np.dot(d2.T, h1, out=g_w2)
-        np.dot(ones, d2, out=g_b2)
-        np.dot(d2, w2, out=deltas)
-        deltas *= np.sign(h1)
-        np.dot(ones, deltas, out=g_b1)
-        rest -= g_rest
-        apply(BATCH)
-    CrossEntropy().sample_terms(z_epoch, a_epoch, y_epoch)  # the epoch's step losses
-    return flat
+class InlinedEpoch:
+    """The NumPy calls of the engine's epochs of plain SGD (lr 0.01) over full batches, in
+    the engine's order (backprop.py, deferred.py), written out in one loop for this
+    3-layer network: what an epoch costs without the Python around the calls. Like the
+    engine, it allocates its arrays once and trains on from one epoch to the next."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, layers: list) -> None:
+        self.x, self.y = x, y
+        self.flat = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in layers])
+        self.grads = np.zeros_like(self.flat)
+        self.layers = parameter_views(self.flat, layers)
+        self.gradients = parameter_views(self.grads, layers)
+        first = self.layers[0][0].size  # the optimizer step updates all but W₁
+        self.rest, self.rest_gradients = self.flat[first:], self.grads[first:]
+        self.inputs = np.empty((BATCH, SIZES[0]), np.float32)  # the stack's X and D
+        self.deltas = np.empty((BATCH, SIZES[1]), np.float32)
+        self.apply = SubtractProduct(self.layers[0][0], self.deltas, self.inputs)
+        self.h = [np.empty((BATCH, n), np.float32) for n in SIZES[1:3]]
+        self.zeros = [np.zeros_like(h) for h in self.h]
+        self.d2, self.d3 = np.empty_like(self.h[1]), np.empty((BATCH, SIZES[3]), np.float32)
+        self.ones = np.ones(BATCH, np.float32)
+        self.y_epoch, self.z_epoch, self.a_epoch = (np.empty_like(y) for _ in range(3))
+
+    def __call__(self, order: np.ndarray) -> None:
+        x, inputs, deltas, apply, ones, d2, d3 = (
+            self.x,
+            self.inputs,
+            self.deltas,
+            self.apply,
+            self.ones,
+            self.d2,
+            self.d3,
+        )
+        (w1, b1), (w2, b2), (w3, b3) = self.layers
+        (_, g_b1), (g_w2, g_b2), (g_w3, g_b3) = self.gradients
+        (h1, h2), (zeros1, zeros2) = self.h, self.zeros
+        rest, g_rest, scale = self.rest, self.rest_gradients, 0.01 / BATCH
+        n = len(order) - len(order) % BATCH
+        y_epoch, z_epoch, a_epoch = self.y_epoch[:n], self.z_epoch[:n], self.a_epoch[:n]
+        np.take(self.y, order[:n], axis=0, out=y_epoch, mode="clip")
+        for start in range(0, n, BATCH):
+            stop = start + BATCH
+            x.take(order[start:stop], axis=0, out=inputs, mode="clip")
+            z, a = z_epoch[start:stop], a_epoch[start:stop]
+            np.dot(inputs, w1.T, out=h1)
+            h1 += b1
+            np.maximum(h1, zeros1, out=h1)
+            np.dot(h1, w2.T, out=h2)
+            h2 += b2
+            np.maximum(h2, zeros2, out=h2)
+            np.dot(h2, w3.T, out=z)
+            z += b3
+            np.subtract(z, z.max(axis=1, keepdims=True), out=a)
+            np.exp(a, out=a)
+            a /= a.sum(axis=1, keepdims=True)
+            np.subtract(a, y_epoch[start:stop], out=d3)
+            d3 *= scale
+            np.dot(d3.T, h2, out=g_w3)
+            np.dot(ones, d3, out=g_b3)
+            np.dot(d3, w3, out=d2)
+            d2 *= np.sign(h2)
+            np.dot(d2.T, h1, out=g_w2)
+            np.dot(ones, d2, out=g_b2)
+            np.dot(d2, w2, out=deltas)
+            deltas *= np.sign(h1)
+            np.dot(ones, deltas, out=g_b1)
+            rest -= g_rest
+            apply(BATCH)
+        CrossEntropy().sample_terms(z_epoch, a_epoch, y_epoch)  # the epoch's step losses
 
 
-def inlined_against_engine(x, labels, targets, layers) -> float:
-    """The largest difference between the weights of 20 steps of `inlined_epoch` and of
-    the engine, from the same start on the same batches."""
+def inlined_against_engine(
+    x: np.ndarray, labels: np.ndarray, targets: np.ndarray, layers: list
+) -> float:
+    """The largest difference between the weights after 20 steps of `InlinedEpoch` and
+    of the engine, from the same start on the same batches."""
     order = epoch_batches(N, BATCH, 0, 0).order[: 20 * BATCH]
-    inlined = inlined_epoch(x, targets, layers, order)
+    inlined = InlinedEpoch(x, targets, layers)
+    inlined(order)
     engine = mlp_numpy.make_engine(training_spec(SIZES, BATCH), x, labels, layers=layers)
     engine.train_batches(order, BATCH, 0.01)
-    trained = [np.concatenate([w.ravel(), b]) for w, b in engine.get_layers()]
-    return float(np.abs(inlined - np.concatenate(trained)).max())
+    trained = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in engine.get_layers()])
+    return float(np.abs(inlined.flat - trained).max())
 
 
 def parameter_views(flat: np.ndarray, layers: list) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -174,6 +196,7 @@ def main() -> None:
     online_engine = mlp_numpy.make_engine(online, x[:ONLINE_STEPS], labels[:ONLINE_STEPS])
     tiny = (8, 4, 4, 10)
     tiny_engine = mlp_numpy.make_engine(training_spec(tiny, BATCH), x[:, : tiny[0]], labels)
+    inlined_epoch = InlinedEpoch(x, targets, layers)
     print(f"784-128-64-10 ReLU/softmax, batch {BATCH}, {N} samples, float32, SGD")
     difference = inlined_against_engine(x, labels, targets, layers)
     print(f"  inlined loop against the engine, 20 steps from one start: max |Δw| {difference:g}")
@@ -189,7 +212,7 @@ def main() -> None:
                     best_online_run(online_engine, r),
                     timed(gathers_only, x, order),
                     timed(tiny_engine.train_batches, order, BATCH, 0.01),
-                    timed(inlined_epoch, x, targets, layers, order),
+                    timed(inlined_epoch, order),
                 ]
             )
         epoch, products, online_run, gathers, tiny_epoch, inlined = np.min(runs, axis=0)
