@@ -29,8 +29,10 @@ import time
 import numpy as np
 
 import mlp_numpy
+from mlp_numpy.backprop import Parameters
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.blas import SubtractProduct
+from mlp_numpy.engine import one_hot
 from mlp_numpy.init import initial_layers
 from mlp_numpy.losses import CrossEntropy
 from mlp_numpy.spec import ModelSpec, Network, Optimizer, Schedule, Training
@@ -85,15 +87,15 @@ class InlinedEpoch:
 
     def __init__(self, x: np.ndarray, y: np.ndarray, layers: list) -> None:
         self.x, self.y = x, y
-        self.flat = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in layers])
-        self.grads = np.zeros_like(self.flat)
-        self.layers = parameter_views(self.flat, layers)
-        self.gradients = parameter_views(self.grads, layers)
-        first = self.layers[0][0].size  # the optimizer step updates all but W₁
-        self.rest, self.rest_gradients = self.flat[first:], self.grads[first:]
+        network = Network(layers=SIZES)
+        self.params = Parameters(network, np.dtype(np.float32))  # the engine's flat layout
+        self.params.assign(layers)
+        self.grads = Parameters(network, np.dtype(np.float32))
+        first = self.params.weights[0].size  # the optimizer step updates all but W₁
+        self.rest, self.rest_gradients = self.params.flat[first:], self.grads.flat[first:]
         self.inputs = np.empty((BATCH, SIZES[0]), np.float32)  # the stack's X and D
         self.deltas = np.empty((BATCH, SIZES[1]), np.float32)
-        self.apply = SubtractProduct(self.layers[0][0], self.deltas, self.inputs)
+        self.apply = SubtractProduct(self.params.weights[0], self.deltas, self.inputs)
         self.h = [np.empty((BATCH, n), np.float32) for n in SIZES[1:3]]
         self.zeros = [np.zeros_like(h) for h in self.h]
         self.d2, self.d3 = np.empty_like(self.h[1]), np.empty((BATCH, SIZES[3]), np.float32)
@@ -110,8 +112,8 @@ class InlinedEpoch:
             self.d2,
             self.d3,
         )
-        (w1, b1), (w2, b2), (w3, b3) = self.layers
-        (_, g_b1), (g_w2, g_b2), (g_w3, g_b3) = self.gradients
+        (w1, w2, w3), (b1, b2, b3) = self.params.weights, self.params.biases
+        (_, g_w2, g_w3), (g_b1, g_b2, g_b3) = self.grads.weights, self.grads.biases
         (h1, h2), (zeros1, zeros2) = self.h, self.zeros
         rest, g_rest, scale = self.rest, self.rest_gradients, 0.01 / BATCH
         n = len(order) - len(order) % BATCH
@@ -158,19 +160,9 @@ def inlined_against_engine(
     inlined(order)
     engine = mlp_numpy.make_engine(training_spec(SIZES, BATCH), x, labels, layers=layers)
     engine.train_batches(order, BATCH, 0.01)
-    trained = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in engine.get_layers()])
-    return float(np.abs(inlined.flat - trained).max())
-
-
-def parameter_views(flat: np.ndarray, layers: list) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(weight, bias) views of a flat array laid out as the engine lays out its parameters."""
-    views, start = [], 0
-    for w, b in layers:
-        weight = flat[start : start + w.size].reshape(w.shape)
-        start += w.size
-        views.append((weight, flat[start : start + b.size]))
-        start += b.size
-    return views
+    trained = Parameters(Network(layers=SIZES), np.dtype(np.float32))
+    trained.assign(engine.get_layers())
+    return float(np.abs(inlined.params.flat - trained.flat).max())
 
 
 def training_spec(sizes: tuple[int, ...], batch_size: int) -> ModelSpec:
@@ -191,7 +183,7 @@ def main() -> None:
     spec, online = training_spec(SIZES, BATCH), training_spec((784, 128, 10), 1)
     layers = initial_layers(spec)
     weights = [w for w, _ in layers]
-    targets = np.eye(SIZES[-1], dtype=np.float32)[labels]
+    targets = one_hot(labels, SIZES[-1], np.dtype(np.float32))
     engine = mlp_numpy.make_engine(spec, x, labels)
     online_engine = mlp_numpy.make_engine(online, x[:ONLINE_STEPS], labels[:ONLINE_STEPS])
     tiny = (8, 4, 4, 10)
