@@ -32,8 +32,8 @@ import mlp_numpy
 from mlp_numpy.backprop import Parameters
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.blas import SubtractProduct
-from mlp_numpy.engine import one_hot
 from mlp_numpy.init import initial_layers
+from mlp_numpy.inputs import one_hot
 from mlp_numpy.losses import CrossEntropy
 from mlp_numpy.spec import ModelSpec, Network, Optimizer, Schedule, Training
 

@@ -10,7 +10,7 @@ import pytest
 
 import mlp_numpy
 from mlp_numpy.backprop import Backprop, Workspace
-from mlp_numpy.engine import one_hot
+from mlp_numpy.inputs import one_hot
 from mlp_numpy.weights import load_weights
 
 FOLDER = Path(__file__).resolve().parents[3] / "docs" / "conformance"

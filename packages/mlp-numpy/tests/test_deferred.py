@@ -6,8 +6,8 @@ import pytest
 import mlp_numpy
 from mlp_numpy.backprop import Backprop, Workspace
 from mlp_numpy.deferred import STACK_ROWS, DeferredFirstLayer
-from mlp_numpy.engine import one_hot
 from mlp_numpy.init import initial_layers
+from mlp_numpy.inputs import one_hot
 from mlp_numpy.spec import Loss, ModelSpec, Network, Optimizer, Schedule, Training
 
 LR = 0.3

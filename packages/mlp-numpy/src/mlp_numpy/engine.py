@@ -20,23 +20,10 @@ import numpy as np
 from .backprop import Backprop, Workspace
 from .deferred import DeferredFirstLayer
 from .init import initial_layers
+from .inputs import check_inputs, check_labels, one_hot
 from .layer import Layer
 from .optimizers import make_optimizer
 from .spec import ModelSpec
-
-
-def one_hot(labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
-    """(N,) integer labels as (N, classes) rows of zeros with a one at the label."""
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels: expected a 1-D integer array, got {labels.dtype} {labels.shape}")
-    if len(labels) and (labels.min() < 0 or labels.max() >= classes):
-        raise ValueError(
-            f"labels: values must be in [0, {classes}), got {labels.min()}..{labels.max()}"
-        )
-    targets = np.zeros((len(labels), classes), dtype=dtype)
-    targets[np.arange(len(labels)), labels] = 1
-    return targets
 
 
 class NumpyEngine:
@@ -50,8 +37,8 @@ class NumpyEngine:
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] != network.layers[0]:
             raise ValueError(f"x: expected shape (N, {network.layers[0]}), got {x.shape}")
-        if len(labels) != len(x):
-            raise ValueError(f"labels: {len(labels)} labels for {len(x)} samples")
+        x = check_inputs(x, network.layers[0])
+        labels = check_labels(labels, len(x), network.num_classes)
         self.x = np.ascontiguousarray(x, dtype=self.dtype)
         self.y = one_hot(labels, network.num_classes, self.dtype)
         self.net = Backprop(network, spec.loss, self.dtype)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backprop import Backprop, Workspace
-from .engine import one_hot
+from .inputs import one_hot
 from .layer import Layer
 from .spec import Loss, Network
 

@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from .backprop import Backprop
+from .inputs import check_inputs
 from .layer import Layer
 from .spec import Loss, ModelSpec, Network
 from .weights import load_weights, save_weights
@@ -28,10 +29,7 @@ class MLP:
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """The network's outputs for the rows of x (probabilities for softmax/sigmoid)."""
-        x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != self.network.layers[0]:
-            raise ValueError(f"x: expected shape (N, {self.network.layers[0]}), got {x.shape}")
-        return self._net.predict_proba(x)
+        return self._net.predict_proba(check_inputs(x, self.network.layers[0]))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The class with the largest output, per row."""

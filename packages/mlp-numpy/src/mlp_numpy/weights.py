@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import save as safetensors_bytes
 
+from .files import write_atomic
 from .layer import Layer
 from .spec import (
     ModelSpec,
@@ -30,7 +31,6 @@ from .spec import (
     SpecError,
     network_from_dict,
     network_to_dict,
-    write_atomic,
 )
 
 FORMAT_NAME = "mlp-weights"
