@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import mlp_numpy
-from mlp_numpy.backprop import Backprop, Workspace
+from mlp_numpy.backprop import Backprop
 from mlp_numpy.inputs import one_hot
 from mlp_numpy.weights import load_weights
 
@@ -75,9 +75,7 @@ def test_expected_results_hold(name):
     # The gradients: backprop in float64, and central differences of the plain loss.
     net = Backprop(spec.network, spec.loss, np.float64)
     net.params.assign(layers)
-    ws = Workspace(spec.network, len(x), np.float64)
-    net.forward(x, ws)
-    net.backward(x, one_hot(labels, spec.network.num_classes, np.float64), ws)
+    net.backward(net.forward(x), one_hot(labels, spec.network.num_classes, np.float64))
     float64 = [
         mlp_numpy.Layer(w.astype(np.float64), None if b is None else b.astype(np.float64))
         for w, b in layers

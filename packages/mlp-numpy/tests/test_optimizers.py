@@ -21,8 +21,7 @@ def run(spec, w0, grads, dtype=np.float64):
     optimizer = make_optimizer(spec, w)
     trajectory = []
     for g in grads:
-        # step takes the gradient times gradient_scale (η for plain SGD, from backprop)
-        optimizer.step(w, g.astype(dtype) * optimizer.gradient_scale(LR), LR)
+        optimizer.step(w, g.astype(dtype), LR)
         trajectory.append(w.astype(np.float64))
     return trajectory
 

@@ -23,8 +23,6 @@ cross-entropy and bce losses give ∂L/∂z directly (see losses.py):
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 
@@ -55,26 +53,15 @@ class Sigmoid:
         delta *= 1 - h
 
 
-@functools.lru_cache(maxsize=16)
-def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """A read-only array of zeros, made once per shape."""
-    zeros = np.zeros(shape, dtype)
-    zeros.flags.writeable = False
-    return zeros
-
-
 class ReLU:
     name = "relu"
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """max(z, 0), taken against an array of zeros: NumPy vectorizes maximum between
-        two arrays, not between an array and a scalar (nearly 3 × faster at 64 × 128)."""
-        return np.maximum(z, _zeros(z.shape, z.dtype), out=out)
+        return np.maximum(z, 0, out=out)
 
     def backward(self, h: np.ndarray, delta: np.ndarray) -> None:
-        """delta ← delta · [h > 0], where [h > 0] = sign(h) as h ≥ 0 (and sign keeps
-        the dtype, which spares NumPy a cast from booleans)."""
-        delta *= np.sign(h)
+        """delta ← delta · [h > 0]."""
+        delta *= h > 0
 
 
 class Tanh:

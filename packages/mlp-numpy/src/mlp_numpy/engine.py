@@ -1,24 +1,23 @@
 """The NumPy engine: the training data and one network, stepped through batches.
 
-`fit` (training.py) owns the epoch loop; an engine only runs the steps of one
-epoch. One training step on the batch of rows x with one-hot targets y is
+`fit` (training.py) owns the epoch loop; an engine runs the steps of one epoch. One
+training step (`NumpyEngine.step`) on a batch of rows x with one-hot targets y is
 
-    z, a = forward(x)              backprop.py (activations.py)
-    grads = backward(x, y)         backprop.py (losses.py gives ∂L/∂z; for plain
-                                   SGD it gives η ∂L/∂z, so the update is one pass)
-    w ← update(w, grads, lr)       optimizers.py (plain SGD updates the first layer
-                                   from its stack of updates: deferred.py)
+    trace = forward(x)               backprop.py: z_l = h_{l−1} W_lᵀ + b_l, h_l = g(z_l),
+                                     a = f(z_L) (activations.py)
+    loss = L(z_L, a, y)              losses.py, in the training dtype, before the update
+    grads = backward(trace, y)       backprop.py: ∂L/∂W_l and ∂L/∂b_l of every layer,
+                                     from δ_L = ∂L/∂z_L (losses.py)
+    optimizer.step(w, grads, η)      optimizers.py: every parameter, in one flat array
 
-and each step's loss L(z, a, y) (losses.py) is computed once per epoch, vectorized
-over the kept z and a of every step, instead of in a dozen small calls per step.
+and nothing else: no update is deferred, and each step returns its own loss.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .backprop import Backprop, Workspace
-from .deferred import DeferredFirstLayer
+from .backprop import Backprop
 from .init import initial_layers
 from .inputs import check_inputs, check_labels, one_hot
 from .layer import Layer
@@ -34,9 +33,6 @@ class NumpyEngine:
     ) -> None:
         network = spec.network
         self.dtype = np.dtype(spec.training.dtype)
-        x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != network.layers[0]:
-            raise ValueError(f"x: expected shape (N, {network.layers[0]}), got {x.shape}")
         x = check_inputs(x, network.layers[0])
         labels = check_labels(labels, len(x), network.num_classes)
         self.x = np.ascontiguousarray(x, dtype=self.dtype)
@@ -44,68 +40,25 @@ class NumpyEngine:
         self.net = Backprop(network, spec.loss, self.dtype)
         self.net.params.assign(initial_layers(spec) if layers is None else layers)
         self.optimizer = make_optimizer(spec.training.optimizer, self.net.params.flat)
-        self._epoch_y = np.empty_like(self.y)  # this epoch's targets, in batch order
-        self._epoch_z = np.empty_like(self.y)
-        self._epoch_a = np.empty_like(self.y)
-        self._workspace: Workspace | None = None
-        self._deferred: DeferredFirstLayer | None = None
 
     def train_batches(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
-        """One update per consecutive slice of `order`; the float64 loss of each step."""
-        n = len(order)
-        y = np.take(self.y, order, axis=0, out=self._epoch_y[:n], mode="clip")
-        z, a = self._epoch_z[:n], self._epoch_a[:n]  # each step's logits and outputs
-        deferred = self._deferred_for(batch_size)
-        # Without a stack of deferred updates, each batch is gathered into the workspace.
-        ws = self._workspace_for(batch_size, inputs=deferred is None)
-        net, params, grads, step = self.net, self.net.params, self.net.grads, self.optimizer.step
-        scale = self.optimizer.gradient_scale(lr)  # plain SGD: backprop gives η ∂L/∂w
-        # With deferred first-layer updates the optimizer steps every other parameter:
-        # W₁ comes first in the flat arrays.
-        skip = 0 if deferred is None else params.weights[0].size
-        weights, gradients = params.flat[skip:], grads.flat[skip:]
-        starts = range(0, n, batch_size)
+        """One step per consecutive slice of `order`; the float64 loss of each step."""
+        starts = range(0, len(order), batch_size)
         # Overflow is not an error here: fit() reports a non-finite loss or weight as
         # divergence, naming the epoch and step.
         with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                for start in starts:
-                    stop = min(start + batch_size, n)
-                    batch_ws = ws if stop - start == batch_size else ws.first(stop - start)
-                    # The batch's rows, gathered into a preallocated (and cache-resident)
-                    # array; mode="clip" skips a bounds-checked copy: `order` is valid.
-                    if deferred is None:
-                        rows = batch_ws.x
-                    else:  # plain SGD: the batch's inputs and δ₁ go straight into the stack
-                        rows, batch_ws.delta[0] = deferred.next_rows(stop - start)
-                    xb = self.x.take(order[start:stop], axis=0, out=rows, mode="clip")
-                    yb = y[start:stop]
-                    # The step's logits and outputs go straight into the epoch's arrays.
-                    batch_ws.z, batch_ws.a = z[start:stop], a[start:stop]
-                    net.forward(xb, batch_ws, deferred)
-                    net.backward(xb, yb, batch_ws, scale, deferred)
-                    step(weights, gradients, lr)
-            finally:
-                if deferred is not None:
-                    deferred.apply()  # W₁ catches up, even after an interrupted step
-            # Each step's loss, from the logits and outputs it saw before its update:
-            # the per-sample terms summed within each batch, over the loss's divisor.
-            terms = net.loss.sample_terms(z, a, y)
-            sizes = np.diff([*starts, n])
-            return np.add.reduceat(terms, starts) / net.loss.divisor(sizes, y.shape[1])
+            losses = [self.step(order[start : start + batch_size], lr) for start in starts]
+        return np.array(losses, dtype=np.float64)
 
-    def _workspace_for(self, batch_size: int, inputs: bool) -> Workspace:
-        if self._workspace is None or self._workspace.rows != batch_size:
-            self._workspace = Workspace(self.net.network, batch_size, self.dtype, inputs)
-        return self._workspace
-
-    def _deferred_for(self, batch_size: int) -> DeferredFirstLayer | None:
-        """Plain SGD's stack of first-layer updates (deferred.py); None for the others."""
-        if not self.optimizer.plain:
-            return None
-        if self._deferred is None or self._deferred.batch_size != batch_size:
-            self._deferred = DeferredFirstLayer(self.net.params.weights[0], batch_size)
-        return self._deferred
+    def step(self, batch: np.ndarray, lr: float) -> float:
+        """One training step on the samples `batch` (indices into the training data) at
+        learning rate `lr`; returns the batch's loss before the update."""
+        x, y = self.x[batch], self.y[batch]  # the batch: inputs and one-hot targets
+        trace = self.net.forward(x)  # the forward pass
+        loss = self.net.loss_value(trace, y)  # the loss
+        self.net.backward(trace, y)  # the backward pass: self.net.grads ← ∂L/∂W, ∂L/∂b
+        self.optimizer.step(self.net.params.flat, self.net.grads.flat, lr)  # the update
+        return loss
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         return self.net.predict_proba(x)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backprop import Backprop, Workspace
+from .backprop import Backprop
 from .inputs import one_hot
 from .layer import Layer
 from .spec import Loss, Network
@@ -47,16 +47,13 @@ def check_gradients(
     net.params.assign(layers)
     x = np.asarray(x, dtype=np.float64)
     y = one_hot(labels, network.num_classes, np.float64)
-    ws = Workspace(network, len(x), np.float64)
 
     def loss_now() -> float:
-        net.forward(x, ws)
-        return net.loss_value(ws, y)
+        return net.loss_value(net.forward(x), y)
 
-    loss_now()
-    net.backward(x, y, ws)
+    net.backward(net.forward(x), y)
     errors = {}
-    tensors = [("weight", net.params.weights, net.grads.weights)]
+    tensors: list[tuple[str, list, list]] = [("weight", net.params.weights, net.grads.weights)]
     if network.bias:
         tensors.append(("bias", net.params.biases, net.grads.biases))
     for part, params, grads in tensors:

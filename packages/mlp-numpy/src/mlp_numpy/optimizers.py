@@ -2,12 +2,13 @@
 
 All parameters live in one flat array `w` and their gradients in one flat array `g`
 (the layers are views into them), so each update is a handful of vectorized
-operations over the whole network. `g` is overwritten: it serves as scratch space.
+operations over the whole network. `g` is ∂L/∂w, from backprop; `step` leaves it as
+it is, so the gradient can be read after the update.
 
 With weight decay λ (coupled L2, as PyTorch), first g ← g + λ w. Then, with η the
 learning rate and t the number of updates so far including this one:
 
-    sgd        w ← w − η g      (one pass: backprop hands it η g, see `gradient_scale`)
+    sgd        w ← w − η g
     momentum   v ← μ v + g;  w ← w − η v
     nesterov   v ← μ v + g;  w ← w − η (g + μ v)
     adam       m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²
@@ -31,34 +32,17 @@ class SGD:
         self.nesterov = spec.nesterov
         self.weight_decay = spec.weight_decay
         self.velocity = np.zeros_like(w) if spec.momentum else None
-        self.plain = not spec.momentum and not spec.weight_decay
-
-    def gradient_scale(self, lr: float) -> float:
-        """The factor c such that `step` expects g = c·∂L/∂w.
-
-        Plain SGD takes η g straight from backprop (which is linear in its starting
-        δ_L, so the scaling is free), making its update a single pass w ← w − (η g).
-        Momentum and weight decay combine g with other terms first, so they take g.
-        """
-        return lr if self.plain else 1.0
 
     def step(self, w: np.ndarray, g: np.ndarray, lr: float) -> None:
-        if self.plain:
-            w -= g  # g is already η ∂L/∂w
-            return
+        """One update of the parameters w from their gradient g, at learning rate lr."""
         if self.weight_decay:
-            w_decay = w * self.weight_decay
-            g += w_decay
+            g = g + self.weight_decay * w  # g ← g + λ w
         if self.velocity is not None:
             v = self.velocity
             v *= self.momentum
             v += g  # v ← μ v + g
-            if self.nesterov:
-                g += self.momentum * v  # g + μ v
-            else:
-                g[...] = v
-        g *= lr
-        w -= g
+            g = g + self.momentum * v if self.nesterov else v  # the direction g + μ v, or v
+        w -= lr * g  # w ← w − η g
 
 
 class Adam:
@@ -70,8 +54,6 @@ class Adam:
     The corrections 1 − βᵗ are Python floats (float64) whatever the training dtype.
     """
 
-    plain = False  # not plain SGD: its update is not −η ∂L/∂w
-
     def __init__(self, spec: Optimizer, w: np.ndarray) -> None:
         self.beta1, self.beta2, self.eps = spec.beta1, spec.beta2, spec.eps
         self.weight_decay = spec.weight_decay
@@ -80,16 +62,12 @@ class Adam:
         self.scratch = np.empty_like(w)
         self.t = 0
 
-    def gradient_scale(self, lr: float) -> float:
-        """Adam takes the gradient itself: `step` expects g = ∂L/∂w."""
-        return 1.0
-
     def step(self, w: np.ndarray, g: np.ndarray, lr: float) -> None:
+        """One update of the parameters w from their gradient g, at learning rate lr."""
         m, v, s = self.m, self.v, self.scratch
         self.t += 1
         if self.weight_decay:
-            np.multiply(w, self.weight_decay, out=s)
-            g += s
+            g = g + self.weight_decay * w  # g ← g + λ w
         m *= self.beta1
         np.multiply(g, 1 - self.beta1, out=s)
         m += s  # m ← β₁ m + (1 − β₁) g
