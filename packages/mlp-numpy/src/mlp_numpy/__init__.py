@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from .blas import blas_threads, set_blas_threads
 from .engine import NumpyEngine
 from .layer import Layer
 from .model import MLP, load
 from .spec import ModelSpec
+from .threads import blas_threads, set_blas_threads, training_threads
 from .training import EpochRecord, History, fit
 
 __version__ = "0.1.0"
@@ -73,10 +74,16 @@ def train(
     layers: list[Layer] | None = None,
     progress: Callable[[EpochRecord], None] | None = None,
     device: str = "auto",
+    threads: int | None = None,
 ) -> tuple[MLP, History]:
-    """Train a network on (x, labels) as `spec` says; return the model and its history."""
-    engine = make_engine(spec, x, labels, layers=layers, device=device)
-    history = fit(
-        engine, spec, train=(x, labels), test=test, validation=validation, progress=progress
-    )
+    """Train a network on (x, labels) as `spec` says; return the model and its history.
+
+    NumPy's matrix products run on `threads` BLAS threads; by default on the count set
+    by `set_blas_threads`, or on one (`mlp_numpy.threads.DEFAULT_THREADS`, see there).
+    """
+    with threadpool_limits(limits=training_threads(threads), user_api="blas"):
+        engine = make_engine(spec, x, labels, layers=layers, device=device)
+        history = fit(
+            engine, spec, train=(x, labels), test=test, validation=validation, progress=progress
+        )
     return MLP(spec.network, engine.get_layers(), spec), history
