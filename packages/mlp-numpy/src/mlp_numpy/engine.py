@@ -53,7 +53,7 @@ class NumpyEngine:
     def step(self, batch: np.ndarray, lr: float) -> float:
         """One training step on the samples `batch` (indices into the training data) at
         learning rate `lr`; returns the batch's loss before the update."""
-        x, y = self.x[batch], self.y[batch]  # the batch: inputs and one-hot targets
+        x, y = self.x.take(batch, axis=0), self.y.take(batch, axis=0)  # the batch's rows
         trace = self.net.forward(x)  # the forward pass
         loss = self.net.loss_value(trace, y)  # the loss
         self.net.backward(trace, y)  # the backward pass: self.net.grads ← ∂L/∂W, ∂L/∂b

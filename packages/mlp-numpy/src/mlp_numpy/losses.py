@@ -35,11 +35,12 @@ class CrossEntropy:
         """(1/N) Σ_n [logsumexp(z_n) − z_n·y_n], the mean of −log softmax(z_n)_label.
 
         With m_n = max_k z_nk, logsumexp(z_n) = m_n + log Σ_k e^(z_nk − m_n), whose
-        exponentials are at most 1; m_n cancels against z_n·y_n as Σ_k y_nk = 1.
+        exponentials are at most 1; m_n cancels against z_n·y_n as Σ_k y_nk = 1. The
+        label terms are summed in one product, Σ_nk (z_nk − m_n) y_nk.
         """
-        shifted = z - z.max(axis=1, keepdims=True)
-        log_sum = np.log(np.exp(shifted).sum(axis=1))
-        return float((log_sum - (shifted * y).sum(axis=1)).sum() / len(z))
+        shifted = z - z.max(axis=1, keepdims=True)  # z_nk − m_n ≤ 0
+        log_sums = np.log(np.exp(shifted).sum(axis=1))
+        return float((log_sums.sum() - np.vdot(shifted, y)) / len(z))
 
     def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """∂L/∂z = (softmax(z) − y) / N."""
