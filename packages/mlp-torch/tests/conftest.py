@@ -1,21 +1,31 @@
-"""Shared fixtures: real MNIST (through mnist-data, a test-only dependency) and small specs."""
+"""Shared fixtures: real MNIST (through mnist-data, a test-only dependency), and the device
+the tests train on: `MLP_TORCH_TEST_DEVICE` (default "cpu"; e.g. "cuda" on a GPU machine,
+where an unavailable device fails the tests by name rather than skipping them)."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
 import torch
 
-import mlp_numpy
 import mnist_data
+
+DEVICE_VARIABLE = "MLP_TORCH_TEST_DEVICE"
 
 
 @pytest.fixture(scope="session", autouse=True)
 def single_thread():
-    """One thread for torch and for NumPy's BLAS: these networks are small, and on a busy
-    machine threads that wait for each other cost far more than they compute."""
+    """One thread for torch: these networks are small, and on a busy machine threads that
+    wait for each other cost far more than they compute."""
     torch.set_num_threads(1)
-    mlp_numpy.set_blas_threads(1)
+
+
+@pytest.fixture(scope="session")
+def device() -> str:
+    """The device to train on, from `MLP_TORCH_TEST_DEVICE`."""
+    return os.environ.get(DEVICE_VARIABLE, "cpu")
 
 
 def _split(name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """Every conformance file of the weight format loads and gives its expected results:
-the outputs through `mlp_torch.load`, the loss and the gradients through the engine's
-own forward, loss and backward functions, in the file's dtype."""
+the outputs through `mlp_torch.load`, the loss through the engine's `torch.nn.functional`
+loss, and the gradients through `loss.backward()`, in the file's dtype."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import torch
 
 import mlp_torch
 from mlp_numpy.weights import load_weights
-from mlp_torch.network import backward, forward_trace, loss_and_delta
+from mlp_torch.losses import loss_function, targets
 
 CONFORMANCE = Path(__file__).resolve().parents[3] / "docs" / "conformance"
 CASES = sorted(CONFORMANCE.glob("*.json"))
@@ -38,15 +38,16 @@ def test_conformance_case(case):
 
     network = model.module
     classes = spec.network.layers[-1]
-    y = torch.nn.functional.one_hot(torch.tensor(expected["labels"]), classes)
-    y = y.to(network.linears[0].weight.dtype)
-    with torch.no_grad():
-        trace = forward_trace(network.layer_tensors(), torch.from_numpy(x), spec.network)
-        loss, delta = loss_and_delta(trace[-1], y, spec.loss, spec.network.output)
-        gradients = backward(network.layer_tensors(), trace, delta, spec.network)
+    dtype = network.linears[0].weight.dtype
+    y = targets(torch.tensor(expected["labels"]), spec.loss, classes, dtype)
+    loss = loss_function(spec.loss, spec.network.output)(network(torch.from_numpy(x)), y)
+    loss.backward()
+    assert loss.dtype == dtype
     np.testing.assert_allclose(loss.item(), expected["loss"], **tolerance)
     names = [n for n, _ in network.named_parameters()]
     assert len(names) == len(expected["gradients"])
-    for name, gradient in zip(names, gradients, strict=True):
+    for name, parameter in network.named_parameters():
         file_name = name.replace("linears.", "layers.")
-        np.testing.assert_allclose(gradient.numpy(), expected["gradients"][file_name], **tolerance)
+        np.testing.assert_allclose(
+            parameter.grad.numpy(), expected["gradients"][file_name], **tolerance
+        )

@@ -10,7 +10,7 @@ import mlp_numpy
 import mlp_torch
 from mlp_numpy.init import initial_layers
 from mlp_numpy.spec import Loss, ModelSpec, Network, Optimizer, Schedule, Training
-from mlp_numpy.training import DivergenceError
+from mlp_numpy.training import DivergenceError, fit
 from mlp_numpy.weights import load_weights, save_weights
 from mlp_torch.network import MLP
 
@@ -70,7 +70,9 @@ def test_state_dict_loads_with_weights_only(tmp_path):
     module.load_state_dict(state)
     x = torch.rand(3, 784)
     with torch.no_grad():
-        np.testing.assert_array_equal(module(x).numpy(), model.predict_proba(x.numpy()))
+        np.testing.assert_array_equal(
+            module.probabilities(x).numpy(), model.predict_proba(x.numpy())
+        )
     assert list(tmp_path.iterdir()) == [tmp_path / "mlp.pt"]  # no temporary left behind
 
 
@@ -108,7 +110,7 @@ def test_accelerators_resolve_exactly_when_listed(name):
 
 def test_bad_labels_are_named():
     spec = small_spec()
-    with pytest.raises(ValueError, match=r"labels: class indices must be in \[0, 10\)"):
+    with pytest.raises(ValueError, match=r"labels: values must be in \[0, 10\)"):
         mlp_torch.make_engine(spec, np.zeros((2, 784)), np.array([0, 10]), device="cpu")
     with pytest.raises(ValueError, match=r"x: expected shape \(N, 784\)"):
         mlp_torch.make_engine(spec, np.zeros((2, 78)), np.array([0, 1]), device="cpu")
@@ -173,3 +175,67 @@ def test_float64_on_mps_is_refused_by_name():
     with pytest.raises(ValueError, match="float64 is not supported on mps"):
         check_dtype(torch.device("mps"), torch.float64)
     check_dtype(torch.device("cpu"), torch.float64)  # fine elsewhere
+
+
+def counted_training(spec: ModelSpec, x, labels, device: str):
+    """`mlp_torch.train` with counters on `backward()` (through a parameter's
+    post-accumulate-grad hook) and on the optimizer's `step()`."""
+    engine = mlp_torch.make_engine(spec, x, labels, device=device)
+    counts = {"backward": 0, "step": 0}
+    first = engine.module.linears[0].weight
+
+    def count(name):
+        def hook(*_):
+            counts[name] += 1
+
+        return hook
+
+    first.register_post_accumulate_grad_hook(count("backward"))
+    engine.optimizer.register_step_post_hook(count("step"))
+    fit(engine, spec, train=(x, labels))
+    return engine, counts
+
+
+def test_each_step_is_one_backward_and_one_optimizer_step(mnist_train, device):
+    x, labels = mnist_train[0][:1000], mnist_train[1][:1000]
+    spec = small_spec(epochs=2, batch_size=96, optimizer=Optimizer(name="adam"))
+    engine, counts = counted_training(spec, x, labels, device)
+    steps = 2 * 11  # 1000 samples: ten batches of 96 and one of 40, per epoch
+    assert counts == {"backward": steps, "step": steps}
+    assert isinstance(engine.optimizer, torch.optim.Adam)
+    for parameter in engine.module.parameters():
+        assert engine.optimizer.state[parameter]["step"].item() == steps
+
+
+def test_trained_model_holds_its_module_and_optimizer(mnist_train, device, tmp_path):
+    x, labels = mnist_train[0][:1000], mnist_train[1][:1000]
+    spec = small_spec(epochs=2, batch_size=100, optimizer=Optimizer(name="adam"))
+    model, _ = mlp_torch.train(spec, x, labels, device=device)
+    assert isinstance(model.module, torch.nn.Module) and isinstance(model.module, MLP)
+    assert isinstance(model.optimizer, torch.optim.Adam)
+    (group,) = model.optimizer.param_groups
+    assert [id(p) for p in group["params"]] == [id(p) for p in model.module.parameters()]
+    assert all(model.optimizer.state[p]["step"].item() == 20 for p in model.module.parameters())
+    model.save(tmp_path / "mlp.safetensors")
+    assert mlp_torch.load(tmp_path / "mlp.safetensors", device=device).optimizer is None
+
+
+def test_training_continues_in_plain_pytorch(mnist_train, device):
+    """The README's example: more epochs of the trained module with its own optimizer."""
+    x, labels = mnist_train[0][:5000], mnist_train[1][:5000]
+    spec = small_spec(epochs=1, batch_size=100, optimizer=Optimizer(name="adam"))
+    model, history = mlp_torch.train(spec, x, labels, device=device)
+    module, optimizer = model.module, model.optimizer
+    inputs = torch.as_tensor(x, device=model.device)
+    targets = torch.as_tensor(labels, device=model.device)
+    before = [p.detach().clone() for p in module.parameters()]
+    for _ in range(3):
+        for batch in torch.randperm(len(inputs), device=model.device).split(100):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(module(inputs[batch]), targets[batch])
+            loss.backward()
+            optimizer.step()
+    assert all(not torch.equal(p, q) for p, q in zip(module.parameters(), before, strict=True))
+    assert optimizer.state[module.linears[0].weight]["step"].item() == 50 + 150
+    accuracy = (model.predict(x) == labels).mean()
+    assert accuracy > history.records[0].train_accuracy  # the model sees the new weights

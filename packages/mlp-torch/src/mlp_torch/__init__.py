@@ -1,4 +1,4 @@
-"""The mlp-numpy reference network in PyTorch, on CPU and CUDA.
+"""The mlp-numpy reference network in PyTorch, trained by autograd and torch.optim.
 
 import mlp_torch
 from mlp_numpy.spec import ModelSpec, Network
@@ -15,6 +15,7 @@ from .devices import devices, resolve_device
 from .engine import TorchEngine, make_engine
 from .model import Model, load, train
 from .network import MLP
+from .optimizers import make_optimizer
 
 __all__ = [
     "MLP",
@@ -23,6 +24,7 @@ __all__ = [
     "devices",
     "load",
     "make_engine",
+    "make_optimizer",
     "resolve_device",
     "train",
 ]

@@ -30,14 +30,18 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
         device = torch.device(name)
     except (RuntimeError, TypeError):
         device = None
-    usable = device is not None and device.type in available
-    if usable and device.type == "cuda" and device.index is not None:
-        usable = device.index < torch.cuda.device_count()
-    if not usable:
+    if device is None or not _usable(device, available):
         raise ValueError(
             f"device {str(name)!r} is not available here; available: {', '.join(available)}"
         )
     return device
+
+
+def _usable(device: torch.device, available: list[str]) -> bool:
+    """Whether `device` is of an available type and, for an indexed cuda device, exists."""
+    if device.type not in available:
+        return False
+    return device.type != "cuda" or device.index is None or device.index < torch.cuda.device_count()
 
 
 def check_dtype(device: torch.device, dtype: torch.dtype) -> None:

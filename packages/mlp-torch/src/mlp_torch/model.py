@@ -4,31 +4,40 @@ The weight format stores `W` as (out_features, in_features), which is already th
 orientation of `torch.nn.Linear.weight`, so loading and saving copy arrays as they are.
 `save_state_dict` also writes PyTorch's own format, which plain PyTorch code reads with
 `torch.load(path, weights_only=True)` into `MLP(network).load_state_dict(...)`.
+
+A model from `train` holds the `nn.Module` and the `torch.optim.Optimizer` it trained
+with (`module`, `optimizer`), so training can go on in plain PyTorch.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from mlp_numpy import Layer
+from mlp_numpy.files import atomic_path
+from mlp_numpy.inputs import check_inputs
 from mlp_numpy.spec import ModelSpec, Network
-from mlp_numpy.training import History, fit
+from mlp_numpy.training import EpochRecord, History, fit
 from mlp_numpy.weights import load_weights, save_weights
 
 from . import __version__
 from .devices import check_dtype, resolve_device
-from .engine import DTYPES, load_layers, make_engine, module_layers
-from .network import MLP
+from .engine import DTYPES, make_engine
+from .network import MLP, load_layers, module_layers
 
 PRODUCER = f"mlp-torch {__version__}"
 
 
 class Model:
-    """An `MLP` on a device, with NumPy in and out."""
+    """An `MLP` on a device, with NumPy in and out.
+
+    `module` is the `nn.Module`; `optimizer` is the `torch.optim.Optimizer` that trained
+    it, with its state (None for a model loaded from a file).
+    """
 
     def __init__(
         self,
@@ -45,18 +54,17 @@ class Model:
         self.spec = spec
         self.device = resolve_device(device)
         check_dtype(self.device, DTYPES[dtype.name])
-        self.module = MLP(network, dtype=DTYPES[dtype.name], device=self.device).eval()
+        self.module = MLP(network, dtype=DTYPES[dtype.name], device=self.device)
         load_layers(self.module, layers)
+        self.optimizer: torch.optim.Optimizer | None = None
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """The network's outputs for inputs x of shape (N, features)."""
-        x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != self.network.layers[0]:
-            raise ValueError(f"x: expected shape (N, {self.network.layers[0]}), got {x.shape}")
-        weight = self.module.linears[0].weight
+        x = check_inputs(x, self.network.layers[0])
+        weight = next(self.module.parameters())
         with torch.inference_mode():
             inputs = torch.as_tensor(x).to(device=self.device, dtype=weight.dtype)
-            return self.module(inputs).cpu().numpy()
+            return self.module.probabilities(inputs).cpu().numpy()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The class with the largest output for each row of x."""
@@ -71,15 +79,10 @@ class Model:
         save_weights(path, self.layers(), self.network, producer=PRODUCER, spec=self.spec)
 
     def save_state_dict(self, path: str | os.PathLike[str]) -> None:
-        """Write `module.state_dict()` with `torch.save`, atomically."""
-        path = Path(path)
-        temporary = path.with_name(f".{path.name}.tmp")
+        """Write `module.state_dict()` (on the CPU) with `torch.save`, atomically."""
         state = {name: tensor.cpu() for name, tensor in self.module.state_dict().items()}
-        try:
+        with atomic_path(path) as temporary:
             torch.save(state, temporary)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
 
 
 def load(path: str | os.PathLike[str], *, device: str | torch.device = "auto") -> Model:
@@ -96,12 +99,16 @@ def train(
     test: tuple[np.ndarray, np.ndarray] | None = None,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     layers: list[Layer] | None = None,
-    progress=None,
+    progress: Callable[[EpochRecord], None] | None = None,
     device: str | torch.device = "auto",
 ) -> tuple[Model, History]:
-    """Train `spec` on (x, labels) with the shared epoch loop; the model and its history."""
+    """Train `spec` on (x, labels) with the shared epoch loop; the model and its history.
+
+    The model holds the engine's own module and optimizer, not copies."""
     engine = make_engine(spec, x, labels, layers=layers, device=device)
     history = fit(
         engine, spec, train=(x, labels), test=test, validation=validation, progress=progress
     )
-    return Model(spec.network, engine.get_layers(), spec=spec, device=engine.device), history
+    model = Model(spec.network, engine.get_layers(), spec=spec, device=engine.device)
+    model.module, model.optimizer = engine.module, engine.optimizer
+    return model, history
