@@ -21,7 +21,7 @@ Keras's forms instead:
                                       nesterov   v ← μ v − η g;  w ← w + μ v − η g
     eps_placement = "eps_hat"         adam       w ← w − η_t m / (√v + ε),
                                                  η_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ)
-    hyperparameter_precision          μ, λ (decoupled) and the β inside βᵗ rounded to
+    hyperparameter_precision          μ, λ and the β inside βᵗ rounded to
       = "float32"                     float32 first, as Keras's TensorFlow backend does
 """
 
@@ -48,10 +48,7 @@ class SGD:
         self.momentum = as_used(spec.momentum, spec)
         self.nesterov = spec.nesterov
         self.decoupled = spec.weight_decay_form == "decoupled"
-        # Keras rounds its decoupled decay; the coupled form (no Keras built-in) stays exact.
-        self.weight_decay = (
-            as_used(spec.weight_decay, spec) if self.decoupled else spec.weight_decay
-        )
+        self.weight_decay = as_used(spec.weight_decay, spec)
         self.velocity_in_steps = spec.velocity == "step"
         self.velocity = np.zeros_like(w) if spec.momentum else None
         self.plain = not spec.momentum and not spec.weight_decay
@@ -75,7 +72,7 @@ class SGD:
             w_decay = w * self.weight_decay
             g += w_decay
         if self.velocity is not None and self.velocity_in_steps:
-            self._step_in_step_units(w, g, lr)
+            self._step_in_step_units(w, g, lr, self.velocity)
             return
         if self.velocity is not None:
             v = self.velocity
@@ -88,10 +85,9 @@ class SGD:
         g *= lr
         w -= g
 
-    def _step_in_step_units(self, w: np.ndarray, g: np.ndarray, lr: float) -> None:
-        """Momentum with the velocity in units of steps (Keras's SGD):
+    def _step_in_step_units(self, w: np.ndarray, g: np.ndarray, lr: float, v: np.ndarray) -> None:
+        """Momentum with the velocity v in units of steps (Keras's SGD):
         v ← μ v − η g, then w ← w + v, or with Nesterov w ← w + (μ v − η g)."""
-        v = self.velocity
         g *= lr
         v *= self.momentum
         v -= g  # v ← μ v − η g
@@ -117,9 +113,7 @@ class Adam:
         # The β inside the bias corrections' powers βᵗ, which Keras rounds (not 1 − β).
         self.power_beta1, self.power_beta2 = as_used(spec.beta1, spec), as_used(spec.beta2, spec)
         self.decoupled = spec.weight_decay_form == "decoupled"
-        self.weight_decay = (
-            as_used(spec.weight_decay, spec) if self.decoupled else spec.weight_decay
-        )
+        self.weight_decay = as_used(spec.weight_decay, spec)
         self.eps_hat = spec.eps_placement == "eps_hat"
         self.m = np.zeros_like(w)
         self.v = np.zeros_like(w)
