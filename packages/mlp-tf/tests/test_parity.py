@@ -55,7 +55,10 @@ def train_both(
     calls = np.array_split(order, len(factors))
     for trainer in (reference, engine):
         losses = np.concatenate(
-            [trainer.train_batches(part, batch, lr * f) for part, f in zip(calls, factors)]
+            [
+                trainer.train_batches(part, batch, lr * f)
+                for part, f in zip(calls, factors, strict=True)
+            ]
         )
         results.append((losses, trainer.get_layers()))
     steps_taken = sum(-(-len(part) // batch) for part in calls)

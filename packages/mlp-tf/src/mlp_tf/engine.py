@@ -67,7 +67,7 @@ class TFEngine:
     outputs logits when the loss takes them) and `model.optimizer` its Keras optimizer,
     whose `iterations` counts every step taken. `device` is the device used ("cpu" or
     "gpu"). With `deterministic=True`, TensorFlow's op determinism is switched on for the
-    whole process. `jit_compile` and `steps_per_execution` go to `model.compile`. The
+    whole process, and TensorFlow's global seed set to the spec's seed. `jit_compile` and `steps_per_execution` go to `model.compile`. The
     engine runs one step of each batch shape of the spec when it is built (learning rate
     0, then the weights and optimizer state are put back), so no epoch's time includes
     compilation; `compile_seconds` says what that took.
@@ -96,7 +96,8 @@ class TFEngine:
 
         self.spec = spec
         self.device, self.tf_device = resolve_device(device)
-        if deterministic:
+        if deterministic:  # op determinism needs a global seed for Keras's random ops
+            tf.random.set_seed(spec.training.seed)
             tf.config.experimental.enable_op_determinism()
         with tf.device("/CPU:0"):  # the input pipeline runs on the host, as tf.data does
             self._x = tf.constant(x.astype(dtype, copy=False))
