@@ -67,10 +67,11 @@ class TFEngine:
     outputs logits when the loss takes them) and `model.optimizer` its Keras optimizer,
     whose `iterations` counts every step taken. `device` is the device used ("cpu" or
     "gpu"). With `deterministic=True`, TensorFlow's op determinism is switched on for the
-    whole process, and TensorFlow's global seed set to the spec's seed. `jit_compile` and `steps_per_execution` go to `model.compile`. The
-    engine runs one step of each batch shape of the spec when it is built (learning rate
-    0, then the weights and optimizer state are put back), so no epoch's time includes
-    compilation; `compile_seconds` says what that took.
+    whole process, and TensorFlow's global seed set to the spec's seed. `jit_compile` and
+    `steps_per_execution` go to `model.compile`. The engine runs one step of each batch
+    shape of the spec when it is built (learning rate 0, then the weights and optimizer
+    state are put back), so no epoch's time includes compilation; `compile_seconds` says
+    what that took.
     """
 
     def __init__(
