@@ -98,3 +98,148 @@ def test_adam_float32_state_follows_float64_reference():
     got = run(Optimizer("adam"), w0, grads, dtype=np.float32)
     want = reference_adam(w0.astype(np.float32).astype(np.float64), grads)
     np.testing.assert_allclose(got[-1], want[-1], rtol=1e-5, atol=1e-6)
+
+
+# The Keras conventions (docs/model-spec.md#optimizer-conventions), each against its formula,
+# under a learning rate that changes every step (where the momentum forms part ways).
+CHANGING_LRS = [0.05, 0.05, 0.02, 0.1, 0.01]
+
+
+def run_with_rates(spec, w0, grads, lrs):
+    w = w0.copy()
+    optimizer = make_optimizer(spec, w)
+    trajectory = []
+    for g, lr in zip(grads, lrs, strict=True):
+        optimizer.step(w, g * optimizer.gradient_scale(lr), lr)
+        trajectory.append(w.copy())
+    return trajectory
+
+
+def keras_sgd(w0, grads, lrs, momentum, nesterov=False, weight_decay=0.0, f32=False):
+    """Keras's SGD: decoupled decay first, then v ← μ v − η g; w ← w + v (or + μ v − η g)."""
+    rounded = (lambda x: float(np.float32(x))) if f32 else (lambda x: x)
+    mu, lam = rounded(momentum), rounded(weight_decay)
+    w, v, out = w0.copy(), np.zeros_like(w0), []
+    for g, lr in zip(grads, lrs, strict=True):
+        w = w - lr * lam * w
+        v = mu * v - lr * g
+        w = w + (mu * v - lr * g if nesterov else v)
+        out.append(w)
+    return out
+
+
+def keras_adam(w0, grads, lrs, beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=0.0, f32=False):
+    """Keras's Adam (ε̂) and AdamW: w ← w − η λ w, then w ← w − η_t m / (√v + ε) with
+    η_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ); with f32 the β in βᵗ and λ are rounded to float32."""
+    rounded = (lambda x: float(np.float32(x))) if f32 else (lambda x: x)
+    w, m, v, out = w0.copy(), np.zeros_like(w0), np.zeros_like(w0), []
+    for t, (g, lr) in enumerate(zip(grads, lrs, strict=True), start=1):
+        w = w - lr * rounded(weight_decay) * w
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        lr_t = lr * np.sqrt(1 - rounded(beta2) ** t) / (1 - rounded(beta1) ** t)
+        w = w - lr_t * m / (np.sqrt(v) + eps)
+        out.append(w)
+    return out
+
+
+KERAS_SGD_CASES = [
+    dict(momentum=0.9),
+    dict(momentum=0.9, nesterov=True),
+    dict(momentum=0.5, weight_decay=0.1),
+    dict(momentum=0.9, nesterov=True, weight_decay=0.01),
+    dict(momentum=0.0, weight_decay=0.1),
+]
+
+
+@pytest.mark.parametrize("f32", [False, True])
+@pytest.mark.parametrize("options", KERAS_SGD_CASES)
+def test_sgd_in_keras_conventions_matches_its_formula(options, f32):
+    w0 = np.random.default_rng(0).normal(size=7)
+    grads = gradients(7)
+    spec = Optimizer(
+        "sgd",
+        velocity="step",
+        weight_decay_form="decoupled",
+        hyperparameter_precision="float32" if f32 else "exact",
+        **options,
+    )
+    got = run_with_rates(spec, w0, grads, CHANGING_LRS)
+    want = keras_sgd(w0, grads, CHANGING_LRS, f32=f32, **options)
+    for step, (g, w) in enumerate(zip(got, want, strict=True)):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-15, err_msg=f"step {step + 1}")
+
+
+@pytest.mark.parametrize("f32", [False, True])
+@pytest.mark.parametrize(
+    "options", [{}, {"weight_decay": 0.05}, {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3}]
+)
+def test_adam_in_keras_conventions_matches_its_formula(options, f32):
+    w0 = np.random.default_rng(0).normal(size=7)
+    grads = gradients(7)
+    spec = Optimizer(
+        "adam",
+        eps_placement="eps_hat",
+        weight_decay_form="decoupled",
+        hyperparameter_precision="float32" if f32 else "exact",
+        **{"eps": 1e-7, **options},
+    )
+    got = run_with_rates(spec, w0, grads, CHANGING_LRS)
+    want = keras_adam(w0, grads, CHANGING_LRS, f32=f32, **{"eps": 1e-7, **options})
+    for step, (g, w) in enumerate(zip(got, want, strict=True)):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14, err_msg=f"step {step + 1}")
+
+
+def test_the_velocity_forms_agree_under_a_constant_rate_and_part_when_it_changes():
+    w0 = np.random.default_rng(0).normal(size=7)
+    grads = gradients(7)
+    for nesterov in (False, True):
+        gradient_form = Optimizer("sgd", momentum=0.9, nesterov=nesterov)
+        step_form = Optimizer("sgd", momentum=0.9, nesterov=nesterov, velocity="step")
+        constant = [LR] * STEPS
+        a = run_with_rates(gradient_form, w0, grads, constant)[-1]
+        b = run_with_rates(step_form, w0, grads, constant)[-1]
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+        a = run_with_rates(gradient_form, w0, grads, CHANGING_LRS)[-1]
+        b = run_with_rates(step_form, w0, grads, CHANGING_LRS)[-1]
+        assert np.max(np.abs(a - b)) > 1e-3  # v carries the old rates in the step form
+
+
+def test_decoupled_and_coupled_decay_differ_for_adam_but_not_for_plain_sgd():
+    w0 = np.random.default_rng(0).normal(size=7)
+    grads = gradients(7)
+    coupled = run_with_rates(Optimizer("sgd", weight_decay=0.1), w0, grads, CHANGING_LRS)
+    decoupled = run_with_rates(
+        Optimizer("sgd", weight_decay=0.1, weight_decay_form="decoupled"), w0, grads, CHANGING_LRS
+    )
+    np.testing.assert_allclose(coupled[-1], decoupled[-1], rtol=1e-13)  # both w − η(g + λw)
+    coupled = run_with_rates(Optimizer("adam", weight_decay=0.1), w0, grads, CHANGING_LRS)
+    decoupled = run_with_rates(
+        Optimizer("adam", weight_decay=0.1, weight_decay_form="decoupled"), w0, grads, CHANGING_LRS
+    )
+    assert np.max(np.abs(coupled[-1] - decoupled[-1])) > 1e-3
+
+
+def test_eps_hat_is_larger_than_eps_in_the_first_steps():
+    """With ε̂ the first update is η g / (|g| + ε/√(1 − β₂)), against the paper's
+    η g / (|g| + ε): for a gradient as small as ε the Keras form moves 16 times less."""
+    g = np.array([1e-8])
+    (paper,) = run_with_rates(Optimizer("adam"), np.zeros(1), [g], [LR])
+    (keras,) = run_with_rates(Optimizer("adam", eps_placement="eps_hat"), np.zeros(1), [g], [LR])
+    np.testing.assert_allclose(paper, -LR * 1e-8 / (1e-8 + 1e-8), rtol=1e-12)
+    np.testing.assert_allclose(keras, -LR * 1e-8 / (1e-8 + 1e-8 / np.sqrt(1e-3)), rtol=1e-12)
+    assert 16 < paper[0] / keras[0] < 17  # (1 + 31.6) / 2
+
+
+def test_float32_precision_rounds_only_what_keras_rounds():
+    w0 = np.random.default_rng(0).normal(size=7)
+    grads = gradients(7)
+    exact = Optimizer("sgd", momentum=0.9, velocity="step")
+    rounded = Optimizer("sgd", momentum=0.9, velocity="step", hyperparameter_precision="float32")
+    a = run_with_rates(exact, w0, grads, CHANGING_LRS)[-1]
+    b = run_with_rates(rounded, w0, grads, CHANGING_LRS)[-1]
+    assert 0 < np.max(np.abs(a - b)) < 1e-6  # μ = 0.9 is 0.89999998 in float32
+    exact = Optimizer("sgd", momentum=0.5, velocity="step")  # 0.5 is a float32 number
+    rounded = Optimizer("sgd", momentum=0.5, velocity="step", hyperparameter_precision="float32")
+    a = run_with_rates(exact, w0, grads, CHANGING_LRS)[-1]
+    np.testing.assert_array_equal(a, run_with_rates(rounded, w0, grads, CHANGING_LRS)[-1])

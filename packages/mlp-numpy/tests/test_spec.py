@@ -185,3 +185,53 @@ def test_bad_files(tmp_path):
     (tmp_path / "spec.toml").write_text("[network\nlayers = [1, 2]")
     with pytest.raises(SpecError, match="not valid TOML"):
         load_spec(tmp_path / "spec.toml")
+
+
+KERAS_CONVENTIONS = dict(
+    weight_decay_form="decoupled", hyperparameter_precision="float32", weight_decay=1e-4
+)
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json"])
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        Optimizer("adam", eps_placement="eps_hat", eps=1e-7, **KERAS_CONVENTIONS),
+        Optimizer("sgd", momentum=0.9, nesterov=True, velocity="step", **KERAS_CONVENTIONS),
+    ],
+)
+def test_optimizer_conventions_round_trip(tmp_path, suffix, optimizer):
+    spec = ModelSpec(Network(layers=(4, 2)), training=Training(optimizer=optimizer))
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
+    path = tmp_path / f"spec{suffix}"
+    save_spec(spec, path)
+    assert load_spec(path).training.optimizer == optimizer
+
+
+def test_optimizer_conventions_default_to_pytorchs():
+    optimizer = ModelSpec.from_dict({"network": {"layers": [4, 2]}}).training.optimizer
+    assert (optimizer.eps_placement, optimizer.velocity) == ("sqrt_v_hat", "gradient")
+    assert optimizer.weight_decay_form == "coupled"
+    assert optimizer.hyperparameter_precision == "exact"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("eps_placement", "after", "must be one of sqrt_v_hat, eps_hat; got 'after'"),
+        ("velocity", "steps", "must be one of gradient, step; got 'steps'"),
+        ("weight_decay_form", "l2", "must be one of coupled, decoupled; got 'l2'"),
+        ("hyperparameter_precision", "float16", "must be one of exact, float32; got 'float16'"),
+    ],
+)
+def test_invalid_conventions_name_the_field(field, value, message):
+    with pytest.raises(SpecError) as error:
+        ModelSpec.from_dict(with_field(f"training.optimizer.{field}", value))
+    assert str(error.value) == f"training.optimizer.{field}: {message}"
+
+
+def test_conventions_belong_to_their_optimizer():
+    with pytest.raises(SpecError, match=r'^training\.optimizer\.eps_placement: .* name = "adam"'):
+        Optimizer("sgd", eps_placement="eps_hat")
+    with pytest.raises(SpecError, match=r'^training\.optimizer\.velocity: .* name = "sgd"'):
+        Optimizer("adam", velocity="step")

@@ -1,6 +1,6 @@
 """Every conformance file of the weight format (docs/conformance) loads and gives its expected
-results: the outputs through `mlp_tf.load`, the loss and the gradients through the engine's own
-`network.gradients`, in the file's dtype."""
+results: the outputs through `mlp_tf.load`, the loss and the gradients through the Keras model
+and Keras loss the engine trains with (gradients from `tf.GradientTape`), in the file's dtype."""
 
 import json
 from pathlib import Path
@@ -11,7 +11,8 @@ import tensorflow as tf
 
 import mlp_tf
 from mlp_numpy.weights import load_weights
-from mlp_tf.network import gradients
+from mlp_tf.losses import from_logits, make_loss
+from mlp_tf.model import keras_floatx, sequential
 
 CONFORMANCE = Path(__file__).resolve().parents[3] / "docs" / "conformance"
 CASES = sorted(CONFORMANCE.glob("*.json"))
@@ -27,28 +28,31 @@ def test_conformance_case(case):
     tolerance = expected["tolerance"]
     path = CONFORMANCE / expected["weights"]
     model = mlp_tf.load(path, device="cpu")
-    x = np.array(expected["input"], dtype=expected["dtype"])
+    dtype = expected["dtype"]
+    x = np.array(expected["input"], dtype=dtype)
 
     output = model.predict_proba(x)
-    assert output.dtype == np.dtype(expected["dtype"])
+    assert output.dtype == np.dtype(dtype)
     np.testing.assert_allclose(output, expected["output"], **tolerance)
 
     spec = load_weights(path).spec
-    dtype = tf.as_dtype(expected["dtype"])
-    layers = model.layers()
-    kernels = [tf.constant(w.T) for w, _ in layers]  # the format's (out, in), transposed
-    biases = [None if b is None else tf.constant(b) for _, b in layers]
+    with keras_floatx(dtype):
+        network = sequential(spec.network, model.layers(), dtype, logits=from_logits(spec.loss))
+        loss_fn, weight = make_loss(spec.loss, spec.network)
     y = tf.one_hot(expected["labels"], spec.network.layers[-1], dtype=dtype)
-    loss, kernel_grads, bias_grads = gradients(
-        spec.network, spec.loss, kernels, biases, tf.constant(x), y
-    )
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, network(tf.constant(x))) * weight
+    gradients = tape.gradient(loss, network.trainable_variables)
+    assert loss.dtype == tf.as_dtype(dtype)
     np.testing.assert_allclose(loss.numpy(), expected["loss"], **tolerance)
-    computed = {}
-    for i, (kernel_grad, bias_grad) in enumerate(zip(kernel_grads, bias_grads, strict=True)):
-        computed[f"layers.{i}.weight"] = kernel_grad.numpy().T
-        if bias_grad is not None:
-            computed[f"layers.{i}.bias"] = bias_grad.numpy()
+    computed, i = {}, 0
+    for layer, (_, bias) in enumerate(model.layers()):
+        computed[f"layers.{layer}.weight"] = gradients[i].numpy().T  # kernel (in, out)
+        i += 1
+        if bias is not None:
+            computed[f"layers.{layer}.bias"] = gradients[i].numpy()
+            i += 1
     assert computed.keys() == expected["gradients"].keys()
     for name, gradient in computed.items():
-        assert gradient.dtype == np.dtype(expected["dtype"])
+        assert gradient.dtype == np.dtype(dtype)
         np.testing.assert_allclose(gradient, expected["gradients"][name], **tolerance)

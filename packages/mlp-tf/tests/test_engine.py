@@ -1,6 +1,7 @@
 """The engine's contract beyond parity: devices, input checks, determinism, divergence and
 early stopping through the shared loop."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -22,7 +23,7 @@ def test_devices_lists_the_cpu_and_an_engine_runs_there(mnist_train):
     assert mlp_tf.devices()[0] == "cpu"
     engine = mlp_tf.make_engine(small_spec(), *map(lambda a: a[:100], mnist_train), device="cpu")
     assert engine.device == "cpu"
-    assert engine.kernels[0].device.endswith("CPU:0")
+    assert engine.model.trainable_variables[0].value.device.endswith("CPU:0")
     assert (
         mlp_tf.make_engine(small_spec(), *map(lambda a: a[:100], mnist_train)).device
         == (mlp_tf.devices()[-1])
@@ -44,9 +45,9 @@ def test_bad_inputs_are_named(mnist_train):
     x, labels = mnist_train[0][:100], mnist_train[1][:100]
     with pytest.raises(ValueError, match=r"x: expected shape \(N, 784\)"):
         mlp_tf.make_engine(small_spec(), x[:, :700], labels)
-    with pytest.raises(ValueError, match="labels: expected shape"):
+    with pytest.raises(ValueError, match="labels: 99 labels for 100 samples"):
         mlp_tf.make_engine(small_spec(), x, labels[:99])
-    with pytest.raises(ValueError, match=r"labels: class indices must lie in \[0, 10\)"):
+    with pytest.raises(ValueError, match=r"labels: values must be in \[0, 10\), got 10\.\.10"):
         mlp_tf.make_engine(small_spec(), x, np.full(100, 10))
     layers = initial_layers(small_spec())
     wrong_shape = r"layers\[0\]\.weight: expected shape \(32, 784\), got \(784, 32\)"
@@ -89,7 +90,7 @@ def test_early_stopping_restores_the_best_weights_as_numpy_does(mnist_train, mni
         epochs=12,
         patience=2,
         dtype="float64",
-        optimizer=Optimizer("sgd", momentum=0.9),
+        optimizer=Optimizer("sgd", momentum=0.9, hyperparameter_precision="float32"),
         schedule=Schedule(lr=0.3),
     )
     reference = mlp_numpy.make_engine(spec, x, labels)
@@ -103,3 +104,60 @@ def test_early_stopping_restores_the_best_weights_as_numpy_does(mnist_train, mni
     best = max(r.val_accuracy for r in actual.records)
     restored = np.mean(engine.predict_proba(validation[0]).argmax(axis=1) == validation[1])
     assert restored == best
+
+
+def test_training_runs_through_kerass_optimizer_and_loss(mnist_train, tmp_path):
+    x, labels = mnist_train[0][:1000], mnist_train[1][:1000]
+    spec = small_spec(
+        optimizer=Optimizer("adam", eps_placement="eps_hat", weight_decay=1e-4,
+                            weight_decay_form="decoupled"),
+    )  # fmt: skip
+    model, _ = mlp_tf.train(spec, x, labels)
+    keras_model = model.keras_model
+    assert type(keras_model.optimizer) is keras.optimizers.AdamW
+    assert isinstance(keras_model.loss, keras.losses.CategoricalCrossentropy)
+    assert int(keras_model.optimizer.iterations.numpy()) == 2 * 20  # 2 epochs of 20 steps
+    # Train on with plain model.fit: the model outputs logits for its from-logits loss.
+    before = model.predict_proba(x)
+    keras_model.fit(x, keras.utils.to_categorical(labels, 10), batch_size=50, verbose=0)
+    assert int(keras_model.optimizer.iterations.numpy()) == 3 * 20
+    assert np.max(np.abs(model.predict_proba(x) - before)) > 1e-4  # Model sees the new weights
+    np.testing.assert_allclose(model.predict_proba(x).sum(axis=1), 1, rtol=1e-5)
+    keras_model.export(tmp_path / "served")  # a SavedModel for serving
+    assert (tmp_path / "served" / "saved_model.pb").exists()
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "kind"),
+    [
+        (Optimizer("sgd", momentum=0.9, nesterov=True, velocity="step"), keras.optimizers.SGD),
+        (Optimizer("sgd"), keras.optimizers.SGD),
+        (Optimizer("adam", eps_placement="eps_hat"), keras.optimizers.Adam),
+        (Optimizer("adam"), mlp_tf.optimizers.PaperAdam),
+        (Optimizer("sgd", momentum=0.9), mlp_tf.optimizers.GradientVelocitySGD),
+    ],
+)
+def test_each_convention_maps_to_its_keras_optimizer(optimizer, kind):
+    assert type(mlp_tf.optimizers.make_optimizer(optimizer, "float32")) is kind
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "dtype", "message"),
+    [
+        (
+            Optimizer("adam", weight_decay=1e-3),
+            "float32",
+            r"^training\.optimizer\.weight_decay_form: Keras\'s weight_decay is decoupled",
+        ),
+        (
+            Optimizer("sgd", momentum=0.9, weight_decay_form="decoupled", weight_decay=1e-3),
+            "float64",
+            r"^training\.optimizer\.hyperparameter_precision: .* rounds momentum = 0\.9 "
+            r"to float32 \(0\.8999999761581421\)",
+        ),
+    ],
+)
+def test_a_convention_keras_cannot_express_is_named(mnist_train, optimizer, dtype, message):
+    x, labels = mnist_train[0][:100], mnist_train[1][:100]
+    with pytest.raises(mlp_tf.ConventionError, match=message):
+        mlp_tf.make_engine(small_spec(optimizer=optimizer, dtype=dtype), x, labels)

@@ -36,6 +36,12 @@ INIT_SCHEMES = (
 )
 INIT_BIASES = ("zeros", "like_weights")
 OPTIMIZERS = ("sgd", "adam")
+# The optimizer conventions (docs/model-spec.md#optimizer-conventions): the first of each is the
+# default (PyTorch's and the papers'), the second Keras's.
+EPS_PLACEMENTS = ("sqrt_v_hat", "eps_hat")
+VELOCITIES = ("gradient", "step")
+WEIGHT_DECAY_FORMS = ("coupled", "decoupled")
+HYPERPARAMETER_PRECISIONS = ("exact", "float32")
 SCHEDULES = ("constant", "piecewise", "step", "cosine")
 DTYPES = ("float32", "float64")
 
@@ -147,7 +153,12 @@ class Init:
 
 @dataclass(frozen=True)
 class Optimizer:
-    """The update rule (docs/model-spec.md#optimizers)."""
+    """The update rule (docs/model-spec.md#optimizers).
+
+    `eps_placement`, `velocity`, `weight_decay_form` and `hyperparameter_precision` name
+    the conventions in which frameworks' built-ins differ (docs/model-spec.md#optimizer-
+    conventions); each defaults to PyTorch's, and its other value is Keras's.
+    """
 
     name: str = "adam"
     momentum: float = 0.0
@@ -156,6 +167,10 @@ class Optimizer:
     beta2: float = 0.999
     eps: float = 1e-8
     weight_decay: float = 0.0
+    eps_placement: str = "sqrt_v_hat"
+    velocity: str = "gradient"
+    weight_decay_form: str = "coupled"
+    hyperparameter_precision: str = "exact"
 
     def __post_init__(self) -> None:
         _check_choice("training.optimizer.name", self.name, OPTIMIZERS)
@@ -169,6 +184,20 @@ class Optimizer:
             _fail("training.optimizer.momentum", 'momentum and nesterov are for name = "sgd"')
         if self.nesterov and self.momentum == 0:
             _fail("training.optimizer.nesterov", "needs momentum > 0")
+        _check_choice("training.optimizer.eps_placement", self.eps_placement, EPS_PLACEMENTS)
+        _check_choice("training.optimizer.velocity", self.velocity, VELOCITIES)
+        _check_choice(
+            "training.optimizer.weight_decay_form", self.weight_decay_form, WEIGHT_DECAY_FORMS
+        )
+        _check_choice(
+            "training.optimizer.hyperparameter_precision",
+            self.hyperparameter_precision,
+            HYPERPARAMETER_PRECISIONS,
+        )
+        if self.name != "adam" and self.eps_placement != EPS_PLACEMENTS[0]:
+            _fail("training.optimizer.eps_placement", 'eps_placement is for name = "adam"')
+        if self.name != "sgd" and self.velocity != VELOCITIES[0]:
+            _fail("training.optimizer.velocity", 'velocity is for name = "sgd"')
 
 
 @dataclass(frozen=True)

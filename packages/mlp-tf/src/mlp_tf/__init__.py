@@ -1,10 +1,12 @@
-"""The mlp-numpy reference network in TensorFlow/Keras, trained with the same semantics.
+"""The mlp-numpy reference network in Keras: a `Sequential` of `Dense` layers, Keras's
+optimizers and losses, trained by `model.fit` on XLA.
 
 import mlp_tf
 from mlp_numpy.spec import ModelSpec, Network
 
 spec = ModelSpec(Network(layers=(784, 128, 10)))
 model, history = mlp_tf.train(spec, x, labels, test=(x_test, labels_test))
+model.keras_model.fit(x, keras.utils.to_categorical(labels))  # train on, the Keras way
 model.save("mnist.safetensors")        # the shared weight format
 model.save_keras("mnist.keras")        # a native Keras model
 """
@@ -24,12 +26,13 @@ from mlp_numpy.spec import ModelSpec
 from mlp_numpy.training import EpochRecord, History, fit
 
 from .devices import devices
-from .engine import TFEngine
+from .engine import STEPS_PER_EXECUTION, TFEngine
 from .model import Model, load
+from .optimizers import ConventionError
 
 __version__ = "0.1.0"
 
-__all__ = ["Model", "TFEngine", "devices", "load", "make_engine", "train"]
+__all__ = ["ConventionError", "Model", "TFEngine", "devices", "load", "make_engine", "train"]
 
 
 def make_engine(
@@ -41,15 +44,17 @@ def make_engine(
     device: str = "auto",
     deterministic: bool = False,
     jit_compile: bool = True,
+    steps_per_execution: int = STEPS_PER_EXECUTION,
 ) -> TFEngine:
-    """An engine holding the training data (cast to the spec's dtype) and the network on
-    `device` ("auto", "cpu" or "gpu"), starting from `layers` or, when None, from
+    """An engine holding the training data (cast to the spec's dtype) and the compiled Keras
+    model on `device` ("auto", "cpu" or "gpu"), starting from `layers` or, when None, from
     `mlp_numpy.init.initial_layers(spec)`.
 
     `deterministic=True` switches on TensorFlow's op determinism for the whole process.
-    `jit_compile=True` (the default) compiles the epoch loop with XLA, which removes most
-    of TensorFlow's per-operation overhead; False runs it in TensorFlow's graph executor.
-    The device used is `engine.device`.
+    `jit_compile` and `steps_per_execution` go to `model.compile`: XLA (the default) fuses
+    each step into a few kernels, and each call into the compiled function runs up to
+    `steps_per_execution` steps. Raises `ConventionError` for an optimizer convention Keras
+    cannot express (mlp_tf.optimizers). The device used is `engine.device`.
     """
     return TFEngine(
         spec,
@@ -59,6 +64,7 @@ def make_engine(
         device=device,
         deterministic=deterministic,
         jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
     )
 
 
@@ -77,8 +83,10 @@ def train(
 ) -> tuple[Model, History]:
     """Train a network on (x, labels) as `spec` says; return the model and its history.
 
-    The epoch loop is `mlp_numpy.training.fit`, shared by every backend; the options are
-    those of `make_engine`, and the model lives on the device the engine used.
+    The epoch loop is `mlp_numpy.training.fit`, shared by every backend (the schedule, early
+    stopping with the best weights restored, the divergence check); each epoch is one
+    `model.fit`. The model holds the compiled `keras.Model` it trained (`keras_model`), on
+    the device the engine used.
     """
     engine = make_engine(
         spec,
@@ -92,4 +100,13 @@ def train(
     history = fit(
         engine, spec, train=(x, labels), test=test, validation=validation, progress=progress
     )
-    return Model(spec.network, engine.get_layers(), spec, device=engine.device), history
+    return (
+        Model(
+            spec.network,
+            engine.get_layers(),
+            spec,
+            device=engine.device,
+            keras_model=engine.model,
+        ),
+        history,
+    )

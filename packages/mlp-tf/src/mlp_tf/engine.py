@@ -1,47 +1,77 @@
-"""The training engine: parameters, optimizer state and training data on one TensorFlow device,
-and a compiled loop that runs a whole epoch's steps in one call.
+"""The training engine: a compiled Keras model trained by `model.fit` on the shared batches.
 
-`mlp_numpy.training.fit` drives it through the Engine protocol (docs/model-spec.md). Speed
-comes from three choices:
+`mlp_numpy.training.fit` drives it through the Engine protocol (docs/model-spec.md): each
+call of `train_batches` is one `model.fit` epoch over the given order of samples,
 
-- the data is placed on the device once, as tensors; each step gathers its rows in-graph;
-- one `tf.function` runs every step of an epoch in a `tf.range` loop, so Python is entered
-  once per epoch, not once per step, and the per-step losses come back in one transfer;
-- its input signature is fixed (indices `(steps, batch)`, the per-step rates and Adam
-  corrections), so it is traced once; a short last batch is one more call, not one more
-  trace, and a schedule never retraces. The engine compiles the loop for the spec's batch
-  shapes when it is built, so no epoch's time includes compilation; `compile_seconds`
-  says what that took.
+    model = Sequential(Dense …)                         model.py, weights from the spec
+    model.compile(optimizer, loss, jit_compile=True,    optimizers.py, losses.py
+                  steps_per_execution=…)
+    optimizer.learning_rate = η                         the epoch's rate, as Keras's
+                                                        LearningRateScheduler sets it
+    model.fit(batches of the order, shuffle=False)      Keras's train step: GradientTape,
+                                                        the loss, optimizer.apply
+
+so gradients, losses and updates are Keras's own. Speed comes from XLA (`jit_compile`),
+from running `steps_per_execution` steps per call into the compiled function, and from a
+`tf.data` pipeline that gathers each batch's rows from the training data held once as
+tensors. Every step's loss is written, inside the compiled step, into a buffer that is
+read once per epoch (`StepLossSequential`): no per-step Python callback.
 """
 
 import time
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from mlp_numpy import Layer
 from mlp_numpy.init import initial_layers
+from mlp_numpy.inputs import check_inputs, check_labels, one_hot
 from mlp_numpy.layer import check_layers
 from mlp_numpy.spec import ModelSpec
 
 from .devices import resolve_device
-from .network import forward, gradients
-from .optimizers import Optimizer, step_scalars
+from .losses import from_logits, make_loss
+from .model import OUTPUT_ACTIVATIONS, dense_layers, keras_floatx, sequential
+from .optimizers import make_optimizer
+
+STEPS_PER_EXECUTION = 100  # one epoch in one execution was measured slower (README)
 
 
-def tf_dtype(name: str) -> tf.DType:
-    """The TensorFlow dtype of a spec's `training.dtype`."""
-    return {"float32": tf.float32, "float64": tf.float64}[name]
+@keras.saving.register_keras_serializable(package="mlp_tf")
+class StepLossSequential(keras.Sequential):
+    """A `keras.Sequential` that keeps the loss of each training step.
+
+    Keras's train step computes the loss once per step, before the optimizer's update;
+    this model also writes it, as float64, into `step_losses[iterations mod length]`
+    (`iterations`: the optimizer's count of steps before this one), inside the compiled
+    step. `step_losses` is set by the engine; without it the model is a plain Sequential.
+    """
+
+    step_losses: tf.Variable | None = None
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        loss = super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        if training and self.step_losses is not None:
+            slot = self.optimizer.iterations % self.step_losses.shape[0]
+            self.step_losses.scatter_nd_update(
+                tf.reshape(slot, (1, 1)), tf.reshape(tf.cast(loss, tf.float64), (1,))
+            )
+        return loss
 
 
 class TFEngine:
-    """An Engine (docs/model-spec.md) running on TensorFlow.
+    """An Engine (docs/model-spec.md) running Keras on TensorFlow.
 
-    `device` is the device actually used ("cpu" or "gpu"). With `deterministic=True`,
-    TensorFlow's op determinism is switched on for the whole process
-    (`tf.config.experimental.enable_op_determinism`). With `jit_compile=True` (the default),
-    the epoch loop is compiled by XLA; `compile_seconds` is the time that took when the
-    engine was built.
+    `model` is the compiled `keras.Model` (`StepLossSequential` of `Dense` layers; it
+    outputs logits when the loss takes them) and `model.optimizer` its Keras optimizer,
+    whose `iterations` counts every step taken. `device` is the device used ("cpu" or
+    "gpu"). With `deterministic=True`, TensorFlow's op determinism is switched on for the
+    whole process, and TensorFlow's global seed set to the spec's seed. `jit_compile` and
+    `steps_per_execution` go to `model.compile`. The engine runs one step of each batch
+    shape of the spec when it is built (learning rate 0, then the weights and optimizer
+    state are put back), so no epoch's time includes compilation; `compile_seconds` says
+    what that took.
     """
 
     def __init__(
@@ -54,126 +84,101 @@ class TFEngine:
         device: str = "auto",
         deterministic: bool = False,
         jit_compile: bool = True,
+        steps_per_execution: int = STEPS_PER_EXECUTION,
     ) -> None:
-        sizes = list(spec.network.layers)
+        network, dtype = spec.network, spec.training.dtype
         x = np.asarray(x)
-        labels = np.asarray(labels)
-        if x.ndim != 2 or x.shape[1] != sizes[0]:
-            raise ValueError(f"x: expected shape (N, {sizes[0]}), got {x.shape}")
-        if labels.shape != (x.shape[0],):
-            raise ValueError(f"labels: expected shape ({x.shape[0]},), got {labels.shape}")
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"labels: expected integer class indices, got {labels.dtype}")
-        if labels.size and (labels.min() < 0 or labels.max() >= sizes[-1]):
-            raise ValueError(f"labels: class indices must lie in [0, {sizes[-1]})")
+        if x.ndim != 2 or x.shape[1] != network.layers[0]:
+            raise ValueError(f"x: expected shape (N, {network.layers[0]}), got {x.shape}")
+        x = check_inputs(x, network.layers[0])
+        labels = check_labels(labels, len(x), network.num_classes)
         layers = initial_layers(spec) if layers is None else layers
-        check_layers(spec.network, layers)
+        check_layers(network, layers)
 
         self.spec = spec
         self.device, self.tf_device = resolve_device(device)
-        if deterministic:
+        if deterministic:  # op determinism needs a global seed for Keras's random ops
+            tf.random.set_seed(spec.training.seed)
             tf.config.experimental.enable_op_determinism()
-        self.dtype = tf_dtype(spec.training.dtype)
-        as_dtype = self.dtype.as_numpy_dtype
-        with tf.device(self.tf_device):
-            self._x = tf.constant(x.astype(as_dtype, copy=False))
-            self._y = tf.one_hot(labels.astype(np.int64), sizes[-1], dtype=self.dtype)
-            self.kernels = [tf.Variable(layer.weight.T.astype(as_dtype)) for layer in layers]
-            self.biases = [
-                None if layer.bias is None else tf.Variable(layer.bias.astype(as_dtype))
-                for layer in layers
-            ]
-            variables = self.kernels + [b for b in self.biases if b is not None]
-            self._optimizer = Optimizer(spec.training.optimizer, variables)
-        self._steps_done = 0
-
-        self._run_steps = tf.function(
-            lambda batches, scalars: self._steps(batches, scalars),
-            jit_compile=jit_compile,
-            input_signature=[
-                tf.TensorSpec([None, None], tf.int32),
-                tf.TensorSpec([None, 2], self.dtype),
-            ],
-        )
-        self._forward = tf.function(
-            lambda x: forward(spec.network, self.kernels, self.biases, x),
-            input_signature=[tf.TensorSpec([None, sizes[0]], self.dtype)],
+        with tf.device("/CPU:0"):  # the input pipeline runs on the host, as tf.data does
+            self._x = tf.constant(x.astype(dtype, copy=False))
+            self._y = tf.constant(one_hot(labels, network.num_classes, dtype))
+        with tf.device(self.tf_device), keras_floatx(dtype):
+            plain = sequential(network, layers, dtype, logits=from_logits(spec.loss))
+            self.model = StepLossSequential([keras.Input((network.layers[0],)), *plain.layers])
+            self._step_losses = tf.Variable(
+                tf.zeros(len(x), tf.float64), trainable=False, name="step_losses"
+            )
+            self.model.step_losses = self._step_losses
+            loss, weight = make_loss(spec.loss, network)
+            self.model.compile(
+                optimizer=make_optimizer(spec.training.optimizer, dtype),
+                loss=loss,
+                loss_weights=None if weight == 1 else [weight],
+                jit_compile=jit_compile,
+                steps_per_execution=steps_per_execution,
+            )
+        self.optimizer: keras.optimizers.Optimizer = self.model.optimizer
+        output = None if not from_logits(spec.loss) else OUTPUT_ACTIVATIONS[network.output]
+        self._predict = tf.function(
+            lambda x: self.model(x) if output is None else output(self.model(x)),
+            input_signature=[tf.TensorSpec([None, network.layers[0]], dtype)],
         )
         start = time.perf_counter()
         self._compile(len(x), spec.training.batch_size or len(x), spec.training.drop_last)
         self.compile_seconds = time.perf_counter() - start
 
     def _compile(self, n: int, batch_size: int, drop_last: bool) -> None:
-        """Trace (and with XLA, compile) the epoch loop for the batch shapes `fit` will pass,
-        so that no epoch's time includes compilation.
-
-        XLA compiles on a first run, so this runs each shape once, with a zero learning
-        rate, then puts back the parameters and the optimizer's zero state.
-        """
-        full, rest = divmod(n, batch_size)
-        shapes = [(full, batch_size)] if full else []
-        if rest and not drop_last:
-            shapes.append((1, rest))
-        saved = [v.numpy() for v in self._optimizer.variables]
-        with tf.device(self.tf_device):
-            for steps, size in shapes:
-                batches = tf.zeros((steps, size), tf.int32)
-                no_update = tf.constant([[0.0, 1.0]] * steps, self.dtype)  # η = 0
-                self._run_steps(batches, no_update).numpy()
-        for variable, value in zip(self._optimizer.variables, saved, strict=True):
+        """Run one step of each batch shape `fit` will pass (XLA compiles on a first run),
+        at learning rate 0, then put back the parameters and the optimizer's state."""
+        sizes = [batch_size] if n >= batch_size else []
+        if n % batch_size and not drop_last:
+            sizes.append(n % batch_size)
+        weights = [v.numpy() for v in self.model.trainable_variables]
+        self.optimizer.build(self.model.trainable_variables)
+        state = [v.numpy() for v in self.optimizer.variables]
+        order = np.concatenate([np.arange(size) for size in sizes])
+        self._fit(order, batch_size, lr=0.0)
+        for variable, value in zip(self.model.trainable_variables, weights, strict=True):
             variable.assign(value)
-        self._optimizer.reset()
+        for variable, value in zip(self.optimizer.variables, state, strict=True):
+            variable.assign(value)
 
-    def _steps(self, batches: tf.Tensor, scalars: tf.Tensor) -> tf.Tensor:
-        """One update per row of `batches` (sample indices), with that step's row of
-        `scalars` (see `step_scalars`); the float64 loss of each step."""
-        steps = tf.shape(batches)[0]
-        losses = tf.TensorArray(tf.float64, size=steps)
-        for i in tf.range(steps):
-            x = tf.gather(self._x, batches[i])
-            y = tf.gather(self._y, batches[i])
-            loss, kernel_grads, bias_grads = gradients(
-                self.spec.network, self.spec.loss, self.kernels, self.biases, x, y
-            )
-            grads = kernel_grads + [g for g in bias_grads if g is not None]
-            self._optimizer.apply(grads, scalars[i])
-            losses = losses.write(i, loss)
-        return losses.stack()
+    def _fit(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
+        """One `model.fit` epoch over consecutive slices of `order`; each step's loss."""
+        steps = -(-len(order) // batch_size)
+        capacity = self._step_losses.shape[0]
+        if steps > capacity:
+            raise ValueError(f"order: {steps} steps in one call; at most {capacity}")
+        x, y = self._x, self._y
+        with tf.device("/CPU:0"):
+            batches = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+            data = batches.map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(2)
+        self.optimizer.learning_rate = lr
+        first = int(self.optimizer.iterations.numpy())
+        with tf.device(self.tf_device):
+            self.model.fit(data, epochs=1, verbose=0, shuffle=False)
+        return self._step_losses.numpy()[(first + np.arange(steps)) % capacity]
 
     def train_batches(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
         """One update per consecutive slice of `order`; the float64 loss of each step."""
-        order = np.asarray(order, dtype=np.int32)
-        full, rest = divmod(len(order), batch_size)
-        steps = full + (rest > 0)
-        scalars = step_scalars(self.spec.training.optimizer, lr, self._steps_done + 1, steps)
-        chunks = [(order[: full * batch_size].reshape(full, batch_size), scalars[:full])]
-        if rest:
-            chunks.append((order[full * batch_size :].reshape(1, rest), scalars[full:]))
-        losses = []
-        with tf.device(self.tf_device):
-            for batches, step in chunks:
-                if len(batches):
-                    step = tf.constant(step.astype(self.dtype.as_numpy_dtype))
-                    losses.append(self._run_steps(tf.constant(batches), step))
-        self._steps_done += steps
-        return np.concatenate([loss.numpy() for loss in losses])
+        return self._fit(np.asarray(order, dtype=np.int64), batch_size, lr)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """The network's outputs for inputs x (rows are samples)."""
         with tf.device(self.tf_device):
-            return self._forward(tf.constant(np.asarray(x, self.dtype.as_numpy_dtype))).numpy()
+            x = tf.constant(np.asarray(x, self.spec.training.dtype))
+            return self._predict(x).numpy()
 
     def get_layers(self) -> list[Layer]:
         """The parameters as NumPy arrays, weights `(out, in)`."""
-        return [
-            Layer(k.numpy().T.copy(), None if b is None else b.numpy())
-            for k, b in zip(self.kernels, self.biases, strict=True)
-        ]
+        return dense_layers(self.model)
 
     def set_layers(self, layers: list[Layer]) -> None:
         """Replace the parameters (the optimizer state is kept)."""
         check_layers(self.spec.network, layers)
-        for k, b, layer in zip(self.kernels, self.biases, layers, strict=True):
-            k.assign(np.asarray(layer.weight.T, self.dtype.as_numpy_dtype))
-            if b is not None:
-                b.assign(np.asarray(layer.bias, self.dtype.as_numpy_dtype))
+        dense = [layer for layer in self.model.layers if isinstance(layer, keras.layers.Dense)]
+        for layer, (weight, bias) in zip(dense, layers, strict=True):
+            layer.kernel.assign(np.asarray(weight, self.spec.training.dtype).T)
+            if bias is not None:
+                layer.bias.assign(np.asarray(bias, self.spec.training.dtype))

@@ -1,7 +1,13 @@
-"""`Model`: a trained network in TensorFlow that predicts, saves in the shared weight format,
-and exports itself as a native Keras model."""
+"""`Model`: a trained network as a Keras `Sequential` of `Dense` layers, which predicts,
+saves in the shared weight format and exports itself as a native Keras model.
+
+A `Dense` layer computes `z = h W + b` with a kernel `W` of shape `(in, out)`: the weight
+format's `(out, in)` matrix, transposed.
+"""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import keras
@@ -9,19 +15,81 @@ import numpy as np
 import tensorflow as tf
 
 from mlp_numpy import Layer
+from mlp_numpy.files import atomic_path
 from mlp_numpy.layer import check_layers
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.weights import load_weights, save_weights
 
 from .devices import resolve_device
-from .network import forward
+from .losses import from_logits
+
+OUTPUT_ACTIVATIONS = {"softmax": keras.activations.softmax, "sigmoid": keras.activations.sigmoid}
+
+
+@contextmanager
+def keras_floatx(dtype: str) -> Iterator[None]:
+    """Keras's default float type set to `dtype` for the block (then put back).
+
+    Keras builds a layer's weights, a loss's arithmetic and an optimizer's learning rate in
+    `keras.config.floatx()`; building a float64 model inside this block makes all three
+    float64, as `keras.config.set_floatx("float64")` would for the whole process.
+    """
+    previous = keras.config.floatx()
+    keras.config.set_floatx(dtype)
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(previous)
+
+
+def sequential(
+    network: Network, layers: list[Layer], dtype: str, *, logits: bool = False
+) -> keras.Sequential:
+    """A `keras.Sequential` of `Dense` layers (a `LeakyReLU` layer after each hidden one
+    for "leaky_relu") holding `layers`, in `dtype`. With `logits`, the last layer has no
+    activation: the model outputs z_L, for a Keras loss `from_logits=True`."""
+    check_layers(network, layers)
+    hidden = None if network.hidden == "leaky_relu" else network.hidden
+    output = None if logits or network.output == "identity" else network.output
+    model = keras.Sequential([keras.Input((network.layers[0],), dtype=dtype)])
+    last = len(layers) - 1
+    for i, (weight, bias) in enumerate(layers):
+        dense = keras.layers.Dense(
+            weight.shape[0],
+            activation=output if i == last else hidden,
+            use_bias=bias is not None,
+            dtype=dtype,
+        )
+        model.add(dense)
+        kernel = np.asarray(weight, dtype).T  # (out, in) → (in, out)
+        dense.set_weights([kernel] if bias is None else [kernel, np.asarray(bias, dtype)])
+        if i < last and network.hidden == "leaky_relu":
+            model.add(keras.layers.LeakyReLU(negative_slope=network.leaky_slope, dtype=dtype))
+    return model
+
+
+def dense_layers(model: keras.Model) -> list[Layer]:
+    """The parameters of the model's `Dense` layers, in the weight format: weights (out, in)."""
+    return [
+        Layer(
+            dense.kernel.numpy().T.copy(),
+            dense.bias.numpy().copy() if dense.use_bias else None,
+        )
+        for dense in model.layers
+        if isinstance(dense, keras.layers.Dense)
+    ]
 
 
 class Model:
     """A network and its parameters on one TensorFlow device (`device`: "cpu" or "gpu").
 
-    `spec` (optional) is the full model spec it was trained with; it is stored in saved
-    files beside the network. The dtype is the one of `layers` (float32 or float64).
+    `keras_model` is the Keras model itself. A model from `mlp_tf.train` holds the compiled
+    model it trained (its optimizer's `iterations` count the steps taken): call its `fit`
+    to train on, or its `export` for serving. It outputs the logits when the spec's loss
+    takes them (cross-entropy, bce); `predict_proba` applies the output activation.
+    A model from `load` (or built from `layers`) is an uncompiled `Sequential` ending in
+    the output activation. `spec` (optional) is the full model spec, stored in saved files
+    beside the network.
     """
 
     def __init__(
@@ -31,6 +99,7 @@ class Model:
         spec: ModelSpec | None = None,
         *,
         device: str = "auto",
+        keras_model: keras.Model | None = None,
     ) -> None:
         check_layers(network, layers)
         self.network = network
@@ -40,14 +109,14 @@ class Model:
         if dtype not in (tf.float32, tf.float64):
             raise ValueError(f"layers: weights must be float32 or float64, got {dtype.name}")
         self.dtype = dtype
-        with tf.device(self.tf_device):
-            self._kernels = [tf.constant(np.asarray(w, dtype.as_numpy_dtype).T) for w, _ in layers]
-            self._biases = [
-                None if b is None else tf.constant(np.asarray(b, dtype.as_numpy_dtype))
-                for _, b in layers
-            ]
+        logits = keras_model is not None and spec is not None and from_logits(spec.loss)
+        if keras_model is None:
+            with tf.device(self.tf_device):
+                keras_model = sequential(network, layers, dtype.name)
+        self.keras_model = keras_model
+        output = OUTPUT_ACTIVATIONS.get(network.output) if logits else None
         self._forward = tf.function(
-            lambda x: forward(network, self._kernels, self._biases, x),
+            lambda x: keras_model(x) if output is None else output(keras_model(x)),
             input_signature=[tf.TensorSpec([None, network.layers[0]], dtype)],
         )
 
@@ -65,10 +134,7 @@ class Model:
 
     def layers(self) -> list[Layer]:
         """Copies of the parameters in the weight-format orientation: weights (out, in)."""
-        return [
-            Layer(k.numpy().T.copy(), None if b is None else b.numpy().copy())
-            for k, b in zip(self._kernels, self._biases, strict=True)
-        ]
+        return dense_layers(self.keras_model)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the weights (and the spec, if known) to a weight file, atomically."""
@@ -79,25 +145,9 @@ class Model:
         )
 
     def to_keras(self) -> keras.Model:
-        """The same network as a Keras `Sequential` of `Dense` layers holding these weights
-        (a Dense kernel is the weight-format matrix transposed, (in, out))."""
-        network, dtype = self.network, self.dtype.name
-        hidden = {"leaky_relu": None}.get(network.hidden, network.hidden)
-        output = {"identity": None}.get(network.output, network.output)
-        model = keras.Sequential([keras.Input((network.layers[0],), dtype=dtype)])
-        last = len(self._kernels) - 1
-        for i, (weight, bias) in enumerate(self.layers()):
-            dense = keras.layers.Dense(
-                weight.shape[0],
-                activation=output if i == last else hidden,
-                use_bias=bias is not None,
-                dtype=dtype,
-            )
-            model.add(dense)
-            dense.set_weights([weight.T] if bias is None else [weight.T, bias])
-            if i < last and network.hidden == "leaky_relu":
-                model.add(keras.layers.LeakyReLU(negative_slope=network.leaky_slope, dtype=dtype))
-        return model
+        """The network as a new Keras `Sequential` of `Dense` layers ending in the output
+        activation, holding these weights (uncompiled)."""
+        return sequential(self.network, self.layers(), self.dtype.name)
 
     def save_keras(self, path: str | os.PathLike[str]) -> None:
         """Write `to_keras()` as a native `.keras` file, atomically (load it with
@@ -105,12 +155,8 @@ class Model:
         path = Path(path)
         if path.suffix != ".keras":
             raise ValueError(f"path: a Keras model file must end in .keras, got {path.name!r}")
-        temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
-        try:
+        with atomic_path(path) as temporary:
             self.to_keras().save(temporary)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
 
 
 def load(path: str | os.PathLike[str], *, device: str = "auto") -> Model:

@@ -1,76 +1,118 @@
-"""The reference's optimizers as in-graph updates of `tf.Variable`s.
+"""The spec's optimizer as a Keras optimizer (docs/model-spec.md#optimizer-conventions).
 
-Keras' optimizers are not used: its Adam places ε differently (ε̂ = ε √(1 − β₂ᵗ)). With `g` the
-gradient, `η` the rate and `λ` the weight decay (coupled L2, first `g ← g + λ w`):
+Keras's built-ins, wherever the spec names their conventions:
 
-    sgd        w ← w − η g
-    momentum   v ← μ v + g,                      w ← w − η v
-    nesterov   v ← μ v + g,                      w ← w − η (g + μ v)
-    adam       m ← β₁ m + (1 − β₁) g,  v ← β₂ v + (1 − β₂) g²,
-               w ← w − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)
+    sgd   keras.optimizers.SGD(η, momentum=μ, nesterov=…, weight_decay=λ)
+          velocity = "step", weight_decay_form = "decoupled"
+    adam  keras.optimizers.Adam(η, β₁, β₂, ε), with λ > 0 keras.optimizers.AdamW
+          eps_placement = "eps_hat", weight_decay_form = "decoupled"
 
-Adam is computed as the reference (and PyTorch) computes it, with the corrections folded
-into two scalars per step, w ← w − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε). Those scalars
-depend on the step count t: they are computed on the host in float64 (`step_scalars`) and
-passed in, since 1 − β₂ᵗ evaluated in float32 loses about four digits.
+both with hyperparameter_precision = "float32" in float64 training. Two conventions of
+the spec have no Keras built-in or option, and get the one method Keras lets an optimizer
+add, `update_step`, on the built-in (its state, casts and decoupled decay unchanged):
+
+    GradientVelocitySGD   velocity = "gradient":  v ← μ v + g;  w ← w − η v
+                          (Nesterov w ← w − η (g + μ v))
+    PaperAdam             eps_placement = "sqrt_v_hat":  w ← w − η m̂ / (√v̂ + ε)
+
+The others are a `ConventionError` naming the field: coupled weight decay with momentum
+or Adam (Keras's `weight_decay` is decoupled only), and hyperparameter_precision =
+"exact" in float64 training wherever Keras would round a hyperparameter to float32.
 """
 
+import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
-from mlp_numpy.spec import Optimizer as OptimizerSpec
+from mlp_numpy.spec import Optimizer, SpecError
 
 
-def step_scalars(spec: OptimizerSpec, lr: float, first_step: int, steps: int) -> np.ndarray:
-    """(steps, 2) float64 array, one row per step t = first_step … first_step + steps − 1.
+class ConventionError(SpecError):
+    """The spec names an optimizer convention that Keras cannot express."""
 
-    Adam: (η / (1 − β₁ᵗ), √(1 − β₂ᵗ)); the other optimizers: (η, 1).
+
+class GradientVelocitySGD(keras.optimizers.SGD):
+    """Keras's SGD with the velocity in units of gradients (PyTorch's form):
+    v ← μ v + g;  w ← w − η v,  or with Nesterov  w ← w − η (g + μ v)."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        learning_rate = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        momentum = ops.cast(self.momentum, variable.dtype)
+        v = self.momentums[self._get_variable_index(variable)]
+        self.assign(v, ops.add(ops.multiply(v, momentum), gradient))  # v ← μ v + g
+        step = ops.add(gradient, ops.multiply(v, momentum)) if self.nesterov else v
+        self.assign_sub(variable, ops.multiply(step, learning_rate))  # w ← w − η v
+
+
+class PaperAdam(keras.optimizers.Adam):
+    """Keras's Adam with ε added after the bias correction (Kingma & Ba, Algorithm 1, and
+    PyTorch): w ← w − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)  =  w − η m̂ / (√v̂ + ε)."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        lr = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        local_step = ops.cast(self.iterations + 1, variable.dtype)
+        beta_1_power = ops.power(ops.cast(self.beta_1, variable.dtype), local_step)
+        beta_2_power = ops.power(ops.cast(self.beta_2, variable.dtype), local_step)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
+        self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
+        sqrt_v_hat = ops.divide(ops.sqrt(v), ops.sqrt(1 - beta_2_power))
+        step = ops.divide(m, ops.add(sqrt_v_hat, self.epsilon))
+        self.assign_sub(variable, ops.multiply(step, lr / (1 - beta_1_power)))
+
+
+def rounded_by_keras(spec: Optimizer) -> dict[str, float]:
+    """The hyperparameters Keras's TensorFlow backend rounds to float32 in float64
+    training (it casts a Python float through a float32 tensor): SGD's momentum, Adam's
+    β₁ and β₂ in the powers βᵗ, and the weight decay."""
+    names = ["momentum"] if spec.name == "sgd" else ["beta1", "beta2"]
+    if spec.weight_decay:
+        names.append("weight_decay")
+    return {name: getattr(spec, name) for name in names}
+
+
+def check_conventions(spec: Optimizer, dtype: str) -> None:
+    """Raise ConventionError, naming the field, for a convention Keras cannot express."""
+    field = "training.optimizer"
+    momentum_or_adam = spec.name == "adam" or spec.momentum > 0
+    if spec.weight_decay and spec.weight_decay_form == "coupled" and momentum_or_adam:
+        raise ConventionError(
+            f"{field}.weight_decay_form: Keras's weight_decay is decoupled "
+            '(w ← w − η λ w before the update); "coupled" has no Keras built-in here: '
+            'set weight_decay_form = "decoupled"'
+        )
+    if dtype == "float64" and spec.hyperparameter_precision == "exact":
+        for name, value in rounded_by_keras(spec).items():
+            if float(np.float32(value)) != value:
+                raise ConventionError(
+                    f"{field}.hyperparameter_precision: in float64 training Keras's "
+                    f"TensorFlow backend rounds {name} = {value!r} to float32 "
+                    f'({float(np.float32(value))!r}); set hyperparameter_precision = "float32"'
+                )
+
+
+def make_optimizer(spec: Optimizer, dtype: str) -> keras.optimizers.Optimizer:
+    """The Keras optimizer of `spec` for training in `dtype`, at learning rate 0 until the
+    engine sets the epoch's rate (`optimizer.learning_rate = η`, as Keras's
+    `LearningRateScheduler` does). Keras makes the rate a variable of
+    `keras.config.floatx()`: call this with floatx set to the training dtype, so that a
+    float64 run's rate is not rounded to float32.
+
+    Raises ConventionError for a convention Keras cannot express (module docstring).
     """
-    if spec.name != "adam":
-        return np.tile([lr, 1.0], (steps, 1))
-    t = np.arange(first_step, first_step + steps, dtype=np.float64)
-    return np.stack([lr / (1.0 - spec.beta1**t), np.sqrt(1.0 - spec.beta2**t)], axis=1)
-
-
-class Optimizer:
-    """One optimizer's state (velocities or moments) for a list of variables, and its update."""
-
-    def __init__(self, spec: OptimizerSpec, variables: list[tf.Variable]) -> None:
-        self.spec = spec
-        self.variables = variables
-        dtype = variables[0].dtype
-        self._cast = lambda value: tf.constant(value, dtype)
-
-        def zeros(name: str) -> list[tf.Variable]:
-            return [tf.Variable(tf.zeros_like(v), trainable=False, name=name) for v in variables]
-
-        uses_velocity = spec.name == "sgd" and spec.momentum > 0
-        self.velocity = zeros("velocity") if uses_velocity else []
-        self.first_moment = zeros("m") if spec.name == "adam" else []
-        self.second_moment = zeros("v") if spec.name == "adam" else []
-
-    def reset(self) -> None:
-        """Zero every velocity and moment."""
-        for state in (*self.velocity, *self.first_moment, *self.second_moment):
-            state.assign(tf.zeros_like(state))
-
-    def apply(self, grads: list[tf.Tensor], scalars: tf.Tensor) -> None:
-        """One update of every variable; `scalars` is this step's row of `step_scalars`."""
-        spec = self.spec
-        step_size, root_correction2 = scalars[0], scalars[1]
-        for i, (w, g) in enumerate(zip(self.variables, grads, strict=True)):
-            if spec.weight_decay:
-                g = g + w * self._cast(spec.weight_decay)
-            if spec.name == "adam":
-                m, v = self.first_moment[i], self.second_moment[i]
-                m.assign(m * self._cast(spec.beta1) + g * self._cast(1.0 - spec.beta1))
-                v.assign(v * self._cast(spec.beta2) + (g * g) * self._cast(1.0 - spec.beta2))
-                denominator = tf.sqrt(v) / root_correction2 + self._cast(spec.eps)  # √v̂ + ε
-                w.assign_sub(m / denominator * step_size)
-            elif self.velocity:
-                mu = self._cast(spec.momentum)
-                v = self.velocity[i]
-                v.assign(v * mu + g)
-                w.assign_sub((g + mu * v) * step_size if spec.nesterov else v * step_size)
-            else:
-                w.assign_sub(g * step_size)
+    check_conventions(spec, dtype)
+    decay = spec.weight_decay or None  # Keras: None is no decay
+    if spec.name == "sgd":
+        sgd = GradientVelocitySGD if spec.momentum and spec.velocity == "gradient" else None
+        return (sgd or keras.optimizers.SGD)(
+            0.0, momentum=spec.momentum, nesterov=spec.nesterov, weight_decay=decay
+        )
+    adam = PaperAdam if spec.eps_placement == "sqrt_v_hat" else None
+    if adam is None and decay:
+        adam = keras.optimizers.AdamW
+    return (adam or keras.optimizers.Adam)(
+        0.0, beta_1=spec.beta1, beta_2=spec.beta2, epsilon=spec.eps, weight_decay=decay
+    )
