@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -20,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from mlp_compare.frameworks import Framework
+from mlp_numpy.files import write_atomic
 
 SCHEMA_NAME = "mlp-compare/results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 adds each run's seed, divergence and test predictions, and best weights
 DISTRIBUTIONS = (
     "mlp-compare", "mnist-data", "mlp-numpy", "mlp-torch", "mlp-tf",
     "numpy", "torch", "tensorflow", "keras", "matplotlib",
@@ -164,6 +164,15 @@ def run_metrics(
     }
 
 
+def encode_predictions(predicted: np.ndarray) -> str:
+    """Predicted digits of the test images as one string, "7210…": 1 byte per image in JSON."""
+    return "".join(map(str, np.asarray(predicted, dtype=np.int64).tolist()))
+
+
+def decode_predictions(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.int64) - ord("0")
+
+
 def _finite_or_none(value: float) -> float | None:
     """NaN (a class absent from the test set) becomes null: JSON has no NaN."""
     return float(value) if np.isfinite(value) else None
@@ -179,24 +188,9 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` atomically (`mlp_numpy.files.write_atomic`), creating the folder first."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_atomic(path, data)
 
 
 def read_results(path: Path) -> dict[str, Any]:
