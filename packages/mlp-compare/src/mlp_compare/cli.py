@@ -240,13 +240,13 @@ def run(
 @click.option("--json", "as_json", is_flag=True)
 def list_command(as_json: bool) -> None:
     """Shipped experiments, installed frameworks and the devices each one sees."""
-    experiments = []
+    experiments: list[dict[str, Any]] = []
     for name in shipped_names():
-        item = load_experiment(name)
+        loaded = load_experiment(name)
         experiments.append(
-            {"name": name, "title": item.title, "variants": [v.name for v in item.variants]}
+            {"name": name, "title": loaded.title, "variants": [v.name for v in loaded.variants]}
         )
-    frameworks = []
+    frameworks: list[dict[str, Any]] = []
     for framework in fw.all_frameworks():
         devices = {d: framework.resolve_device(d) for d in fw.DEVICES}
         frameworks.append(
@@ -268,8 +268,8 @@ def list_command(as_json: bool) -> None:
     click.echo("Frameworks:")
     for item in frameworks:
         if item["installed"]:
-            devices = ", ".join(f"{d} ({b})" for d, b in item["devices"].items())
-            click.echo(f"  {item['name']:<6} {item['version'] or ''}  devices: {devices}")
+            seen = ", ".join(f"{d} ({b})" for d, b in item["devices"].items())
+            click.echo(f"  {item['name']:<6} {item['version'] or ''}  devices: {seen}")
             for d, reason in item["unavailable"].items():
                 click.echo(f"         {d}: {reason}")
         else:

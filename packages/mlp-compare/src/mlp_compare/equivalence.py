@@ -105,12 +105,12 @@ def largest_update_gap(
             gap = np.abs(
                 (getattr(b, name) - getattr(a, name)) - (getattr(rb, name) - getattr(ra, name))
             )
-            where = np.unravel_index(
+            spot = np.unravel_index(
                 int(np.nanargmax(gap)) if np.isfinite(gap).any() else 0, gap.shape
             )
-            value = float(gap[where]) if np.isfinite(gap[where]) else np.inf
+            value = float(gap[spot]) if np.isfinite(gap[spot]) else np.inf
             if value > best[0]:
-                best = (value, index, name, tuple(int(i) for i in where))
+                best = (value, index, name, tuple(int(i) for i in spot))
     _, index, name, where = best
     hidden = index < len(before) - 1
     margin = kink_margin(reference_before, x, index, where[0], dtype) if relu and hidden else None
@@ -136,8 +136,8 @@ def run_equivalence(
     x, labels = train
     start = initial_layers(variant.spec)
     engines = {
-        (t.framework.name, t.backend_device): t.framework.module.make_engine(
-            variant.spec, x, labels, layers=start, device=t.backend_device
+        (t.framework.name, t.device_name): t.framework.module.make_engine(
+            variant.spec, x, labels, layers=start, device=t.device_name
         )
         for t in plan
     }

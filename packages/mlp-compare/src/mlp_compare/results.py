@@ -50,7 +50,7 @@ def new_results(run_id: str, command: str, frameworks: list[Framework]) -> dict[
 
 def environment(frameworks: list[Framework]) -> dict[str, Any]:
     """Versions, CPU, threads and GPU: what a reader needs to judge the timings."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in DISTRIBUTIONS:
         try:
             versions[name] = metadata.version(name)

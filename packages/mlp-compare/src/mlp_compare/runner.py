@@ -56,6 +56,13 @@ class Target:
     reason: str | None
 
     @property
+    def device_name(self) -> str:
+        """The backend's name for the device; only a target without a skip reason has one."""
+        if self.backend_device is None:
+            raise ValueError(f"{self.framework.name} cannot run on {self.device}: {self.reason}")
+        return self.backend_device
+
+    @property
     def hint(self) -> str | None:
         return None if self.framework.available else self.framework.install_hint
 
