@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from itertools import pairwise
 
 from mlp_compare.typed_results import NAMES, Curve, Equivalence, ExperimentResult, Run, UpdateGap
 
@@ -60,8 +61,12 @@ def names(runs: list[Run]) -> str:
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
-def noise(experiment: ExperimentResult) -> Noise:
-    """The seed spread when runs repeat with other seeds; else the binomial bound."""
+def noise(experiment: ExperimentResult, variant: str | None = None) -> Noise:
+    """The seed spread when runs repeat with other seeds; else the binomial bound.
+
+    The binomial bound takes p from the variant's finished runs (all of the experiment's
+    without a variant): a run near 50% is noisier than one near 98%.
+    """
     groups: dict[tuple[str, str, str], list[float]] = {}
     for run in experiment.finished:
         groups.setdefault((run.variant, *run.target), []).append(run.test_accuracy or 0.0)
@@ -75,7 +80,11 @@ def noise(experiment: ExperimentResult) -> Noise:
             f"2√2 σ, where σ = {pts(sigma)} is the standard deviation of test accuracy over "
             f"up to {seeds} seeds (pooled over {len(repeated)} configurations)",
         )
-    accuracies = [r.test_accuracy for r in experiment.finished if r.test_accuracy is not None]
+    accuracies = [
+        r.test_accuracy
+        for r in experiment.finished
+        if r.test_accuracy is not None and variant in (None, r.variant)
+    ]
     p = statistics.median(accuracies) if accuracies else 0.5
     n = experiment.test_size
     se = math.sqrt(max(p * (1 - p), 1e-12) / n)
@@ -113,8 +122,9 @@ def not_run(experiment: ExperimentResult) -> list[Finding]:
     return findings
 
 
-def variant_agreement(experiment: ExperimentResult, variant: str, limit: Noise) -> Finding | None:
+def variant_agreement(experiment: ExperimentResult, variant: str) -> Finding:
     """Do the finished runs of one variant reach the same test accuracy, within noise?"""
+    limit = noise(experiment, variant)
     runs = experiment.runs_of(variant)
     done = [r for r in runs if r.finished]
     left_out = [r for r in runs if r.status not in ("ok", "skipped")]
@@ -306,24 +316,129 @@ def warm_up(experiment: ExperimentResult) -> list[Finding]:
     ]
 
 
+def agreements(experiment: ExperimentResult) -> list[Finding]:
+    """Per variant, merging the plain agreements of the same runs into one sentence."""
+    found = [(v, variant_agreement(experiment, v)) for v in experiment.variants]
+    plain: dict[str, list[str]] = {}
+    for variant, finding in found:
+        if finding.kind == "agreement" and "Left out" not in finding.text:
+            done = [r for r in experiment.runs_of(variant) if r.finished]
+            plain.setdefault(names(done), []).append(variant)
+    merged = {who: vs for who, vs in plain.items() if len(vs) > 1}
+    findings = []
+    for variant, finding in found:
+        group = next((who for who, vs in merged.items() if variant in vs), None)
+        if group is None:
+            findings.append(finding)
+        elif merged[group][0] == variant:
+            findings.append(merged_agreement(experiment, group, merged[group]))
+    return findings
+
+
+def merged_agreement(experiment: ExperimentResult, who: str, variants: list[str]) -> Finding:
+    spreads = []
+    for variant in variants:
+        accuracies = [r.test_accuracy or 0.0 for r in experiment.runs_of(variant) if r.finished]
+        spreads.append((max(accuracies) - min(accuracies), variant))
+    largest, where = max(spreads)
+    limits = [noise(experiment, v).threshold for v in variants]
+    return Finding(
+        "agreement",
+        f"In {len(variants)} variants ({', '.join(variants)}) {who} reach the same test "
+        f"accuracy within noise: largest spread {pts(largest)} ({where}), thresholds "
+        f"{100 * min(limits):.2f}–{pts(max(limits))}.",
+    )
+
+
 def experiment_findings(experiment: ExperimentResult) -> list[Finding]:
     """Everything the report says about one experiment, in reading order."""
+    findings = not_run(experiment) + agreements(experiment)
     limit = noise(experiment)
-    findings = not_run(experiment)
-    for variant in experiment.variants:
-        finding = variant_agreement(experiment, variant, limit)
-        if finding is not None:
-            findings.append(finding)
     findings.append(
         Finding(
             "noise",
-            f"Noise threshold: {pts(limit.threshold)} ({limit.basis}); smaller differences "
-            "cannot be told from noise.",
+            f"Noise: {limit.basis}; differences below 2√2 SE ({pts(limit.threshold)} here) "
+            "cannot be told from noise."
+            if limit.basis.startswith("one seed")
+            else f"Noise: {limit.basis} = {pts(limit.threshold)}; smaller differences cannot "
+            "be told from noise.",
         )
     )
     if experiment.equivalence is not None:
         findings += equivalence_findings(experiment.equivalence)
     findings += warm_up(experiment)
+    return findings
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """The same configuration (data, spec, initial weights) run twice, by one target."""
+
+    first: str  # "baseline/adam"
+    second: str
+    label: str
+    accuracies: tuple[float, float]
+    seconds: tuple[float, float]  # median epoch times
+
+    @property
+    def timing_change(self) -> float:
+        """|a − b| / min(a, b): how much the same work's time moved between the two runs."""
+        a, b = self.seconds
+        return abs(a - b) / min(a, b)
+
+
+def repeats(experiments: list[ExperimentResult]) -> list[Repeat]:
+    """Every target's pair of runs of one configuration that appears twice in this run."""
+    places: dict[str, list[tuple[ExperimentResult, str]]] = {}
+    for experiment in experiments:
+        for variant in experiment.variants:
+            places.setdefault(experiment.configuration(variant), []).append((experiment, variant))
+    found = []
+    for group in places.values():
+        for (ea, va), (eb, vb) in pairwise(group):
+            first = {r.target: r for r in ea.runs_of(va) if r.finished}
+            second = {r.target: r for r in eb.runs_of(vb) if r.finished}
+            for target in first.keys() & second.keys():
+                a, b = first[target], second[target]
+                if a.median_epoch_seconds and b.median_epoch_seconds:
+                    found.append(
+                        Repeat(
+                            f"{ea.name}/{va}",
+                            f"{eb.name}/{vb}",
+                            a.label,
+                            (a.test_accuracy or 0.0, b.test_accuracy or 0.0),
+                            (a.median_epoch_seconds, b.median_epoch_seconds),
+                        )
+                    )
+    return found
+
+
+def repeat_findings(experiments: list[ExperimentResult]) -> list[Finding]:
+    """What running the same thing twice shows: reproducible accuracy, noisy timings."""
+    found = repeats(experiments)
+    findings = []
+    for pair in dict.fromkeys((r.first, r.second) for r in found):
+        group = [r for r in found if (r.first, r.second) == pair]
+        same = [r.label for r in group if r.accuracies[0] == r.accuracies[1]]
+        moved = [
+            f"{r.label} {pct(r.accuracies[0])} and {pct(r.accuracies[1])}"
+            for r in group
+            if r.accuracies[0] != r.accuracies[1]
+        ]
+        parts = [f"identical test accuracy for {', '.join(same)}"] if same else []
+        parts += [f"different test accuracy for {', '.join(moved)}"] if moved else []
+        accuracy = "; ".join(parts)
+        times = ", ".join(
+            f"{r.label} {r.seconds[0]:.3f} and {r.seconds[1]:.3f} s ({100 * r.timing_change:.0f}%)"
+            for r in group
+        )
+        findings.append(
+            Finding(
+                "noise",
+                f"`{pair[0]}` and `{pair[1]}` are the same configuration run twice: {accuracy}; "
+                f"median epoch times {times}. That is the run-to-run timing noise here.",
+            )
+        )
     return findings
 
 
@@ -356,10 +471,20 @@ def summary(experiments: list[ExperimentResult]) -> list[str]:
     lines.append("**Accuracy:** " + accuracy_line(experiments))
     found = speeds(experiments)
     if found:
+        twice = repeats(experiments)
+        noise_text = (
+            f" The same configuration run twice moved a target's median epoch time by up to "
+            f"{100 * max(r.timing_change for r in twice):.0f}%, so read these ratios to about "
+            "that precision."
+            if twice
+            else " Each ratio comes from single runs on one machine; repeat the run to see "
+            "how much it moves."
+        )
         lines.append(
             "**Speed:** "
             + "; ".join(speed_text(s) for s in found)
             + ". Epoch times are medians over each run's epochs."
+            + noise_text
         )
     anomalies = [
         f"`{e.name}`: {f.text}"
@@ -425,12 +550,11 @@ def accuracy_line(experiments: list[ExperimentResult]) -> str:
     thresholds = []
     disagreeing = []
     for experiment in experiments:
-        limit = noise(experiment)
-        thresholds.append(limit.threshold)
         for variant in experiment.variants:
-            finding = variant_agreement(experiment, variant, limit)
-            if finding is None or finding.kind in ("excluded", "chance"):
+            finding = variant_agreement(experiment, variant)
+            if finding.kind in ("excluded", "chance"):
                 continue
+            thresholds.append(noise(experiment, variant).threshold)
             compared += 1
             if finding.kind == "agreement":
                 agree += 1
@@ -451,7 +575,7 @@ def accuracy_line(experiments: list[ExperimentResult]) -> str:
     threshold = (
         pts(thresholds[0])
         if len(set(f"{t:.4f}" for t in thresholds)) == 1
-        else f"{pts(min(thresholds))}–{pts(max(thresholds))}"
+        else f"{100 * min(thresholds):.2f}–{pts(max(thresholds))}"
     )
     text = (
         f"in {agree} of {compared} compared variants every finished run reaches the same test "
@@ -471,7 +595,6 @@ def accuracy_line(experiments: list[ExperimentResult]) -> str:
 
 def against_published(experiment: ExperimentResult) -> list[Finding]:
     """Each published figure beside the measured one at the same epoch, with the noise."""
-    limit = noise(experiment)
     findings = []
     for item in experiment.published:
         matches = [
@@ -492,6 +615,7 @@ def against_published(experiment: ExperimentResult) -> list[Finding]:
             if r.variant == run.variant and r is not run
         ]
         difference = measured - item.test_accuracy
+        limit = noise(experiment, run.variant)
         verdict = "within noise" if abs(difference) <= limit.threshold else "beyond noise"
         note = f" ({item.note})" if item.note else ""
         also = f"; same variant and epoch: {', '.join(others)}" if others else ""

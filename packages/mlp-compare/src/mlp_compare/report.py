@@ -149,6 +149,9 @@ def report_markdown(
         "",
     ]  # fmt: skip
     lines += environment_lines(results["environment"])
+    repeated = findings.repeat_findings(typed)
+    if repeated:
+        lines += ["## Run-to-run noise", "", *[f"- {f.text}" for f in repeated], ""]
     lines += [COLUMNS_EXPLAINED, ""]
     for raw, experiment in zip(results["experiments"], typed, strict=True):
         lines += experiment_lines(

@@ -8,6 +8,7 @@ from the run's reason where the text gives it.
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -160,6 +161,13 @@ class ExperimentResult:
     variant_specs: dict[str, dict[str, Any]] = field(default_factory=dict)
     variant_info: tuple[VariantInfo, ...] = ()
     published: tuple[Published, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def configuration(self, variant: str) -> str:
+        """A key equal for two variants that train the same network on the same data."""
+        info = next((v for v in self.variant_info if v.name == variant), None)
+        origin = info.init_from if info else None
+        return json.dumps([self.data, self.variant_specs.get(variant), origin], sort_keys=True)
 
     def runs_of(self, variant: str) -> list[Run]:
         return [r for r in self.runs if r.variant == variant]
@@ -186,6 +194,7 @@ def experiment(item: dict[str, Any]) -> ExperimentResult:
         equivalence=equivalence(item["equivalence"], specs) if item["equivalence"] else None,
         best_weights=item.get("best_weights"),
         variant_specs=specs,
+        data=item["data"],
         variant_info=tuple(
             VariantInfo(
                 v["name"],
