@@ -162,3 +162,17 @@ def test_speed_is_the_median_epoch_ratio_to_numpy() -> None:
     (speed,) = findings.speeds([result])
     assert speed.label == "PyTorch/cpu" and abs(speed.median - 2 / 1.1) < 1e-12
     assert findings.epoch_spread(result.runs[0]) == "1.100 (1.000–5.000)"
+
+
+def test_an_update_off_by_more_than_rounding_without_a_kink_is_another_gradient() -> None:
+    gap = UpdateGap(1, "bias", (9,), 5.0857e-3, 5.0318e-3, None)
+    diffs = [5.4e-5, 1.0e-4, 1.4e-4, 1.6e-4]
+    result = experiment([run("numpy"), run("torch")], curves=[curve("torch", diffs, (gap,) * 4)])
+    (parted,) = texts(result, "parted")
+    assert "parts from NumPy/cpu's trajectory at step 3" in parted
+    assert (
+        "Why: at step 1 the update of b2[9] differs by 1.1% (5.0857e-03 against 5.0318e-03) "
+        "with no ReLU kink near" in parted
+    )
+    summary = "\n".join(findings.summary([result]))
+    assert "**Same network?** mostly: 0 of 1 framework trajectories stay at rounding" in summary

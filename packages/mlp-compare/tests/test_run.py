@@ -98,7 +98,8 @@ def test_the_report_opens_with_the_answer(quick_run: Path, quick_results: dict) 
     assert summary.count("- PyTorch on gpu: ") == 1
     findings = report[report.index("### Findings") :]
     assert "reach the same test accuracy within noise" in findings
-    assert "Noise threshold: 2.04 points (one seed only: 2√2 SE" in findings
+    assert "Noise: one seed only: 2√2 SE, where SE = √(p(1 − p)/n) = 0.72 points" in findings
+    assert "differences below 2√2 SE (2.04 points here) cannot be told from noise" in findings
     assert "*process CPU (s)* is this process's CPU time" in report
     for gallery in ("quick-misclassified.png", "quick-weights.png"):
         assert f"](plots/{gallery})" in report
@@ -155,6 +156,17 @@ def test_an_old_run_folder_renders_and_says_what_it_lacks(quick_run: Path, tmp_p
     assert "No saved weights in this run folder" in report
     assert "## Summary" in report and "reach the same test accuracy within noise" in report
     assert not list((tmp_path / "plots").glob("*-misclassified.png"))
+    # Measuring the equivalence again adds what explains a parted trajectory, and says when.
+    result = invoke("report", str(tmp_path), "--equivalence-steps", "3")
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "results.json").read_text())
+    validate(document)
+    measured = document["experiments"][0]["equivalence"]
+    assert measured["steps"] == 3 and measured["remeasured"]["command"].startswith(
+        "mlp-compare report "
+    )
+    assert all(len(c["largest_update_gap"]) == 3 for c in measured["curves"])
+    assert "The equivalence below was measured again" in (tmp_path / "report.md").read_text()
 
 
 def test_report_refuses_a_results_file_that_breaks_the_schema(

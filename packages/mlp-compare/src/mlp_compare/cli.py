@@ -536,15 +536,37 @@ def bench(
 
 @main.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def report(folder: Path) -> None:
+@click.option(
+    "--equivalence-steps",
+    type=click.IntRange(min=1),
+    help="First measure every experiment's lockstep equivalence again with the installed "
+    "frameworks on the CPU (for folders recorded before it kept per-step update gaps); "
+    "results.json records when and by which command.",
+)
+@THREADS
+def report(folder: Path, equivalence_steps: int | None, threads: int) -> None:
     """Render report.md, results.csv and the plots again from FOLDER/results.json."""
     from mlp_compare.report import render
-    from mlp_compare.results import read_results
+    from mlp_compare.results import now, read_results, write_json
     from mlp_compare.schema import SchemaError
 
     try:
         results = read_results(folder)
     except (FileNotFoundError, SchemaError, json.JSONDecodeError) as exc:
         raise click.ClickException(str(exc)) from None
+    if equivalence_steps:
+        from mlp_compare.equivalence import remeasure
+        from mlp_compare.runner import targets
+
+        frameworks = fw.all_frameworks()
+        fw.set_threads(threads, frameworks)
+        command = shlex.join(["mlp-compare", *click.get_current_context().meta["argv"]])
+        for record in results["experiments"]:
+            click.echo(f"{record['name']}: equivalence over {equivalence_steps} steps")
+            measured = remeasure(
+                record, targets(frameworks, ["cpu"]), equivalence_steps, command, now()
+            )
+            record["equivalence"] = measured or record["equivalence"]
+        write_json(folder / "results.json", results)
     written = render(folder, results)
     click.echo(f"wrote {len(written)} files; report: {folder / 'report.md'}")

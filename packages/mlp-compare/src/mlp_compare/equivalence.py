@@ -30,6 +30,7 @@ from mlp_compare.experiment import Variant
 from mlp_numpy import Layer
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.init import initial_layers
+from mlp_numpy.spec import ModelSpec
 
 if TYPE_CHECKING:
     from mlp_compare.runner import Target
@@ -127,6 +128,32 @@ def largest_update_gap(
         "reference_update": update(reference_before, reference_after),
         "kink_margin": margin if margin is None or np.isfinite(margin) else None,
     }
+
+
+def remeasure(
+    record: dict[str, Any], plan: list[Target], steps: int, command: str, measured_at: str
+) -> dict[str, Any] | None:
+    """The lockstep equivalence of a recorded experiment, measured again with today's code.
+
+    For run folders recorded before the equivalence kept its update gaps: the variant, data
+    and spec come from the record, the frameworks from `plan`. The result says when and by
+    which command it was measured, since it is newer than the runs beside it.
+    """
+    from mlp_compare.data import prepare
+    from mlp_compare.experiment import DataSpec
+
+    runnable = [t for t in plan if t.reason is None]
+    if len(runnable) < 2:
+        return None
+    old = record.get("equivalence")
+    variants = [v for v in record["variants"] if v["init_from"] is None]
+    chosen = next((v for v in variants if old and v["name"] == old["variant"]), variants[0])
+    variant = Variant(
+        chosen["name"], chosen["description"], chosen["set"], ModelSpec.from_dict(chosen["spec"])
+    )
+    result = run_equivalence(variant, prepare(DataSpec(**record["data"])).train, runnable, steps)
+    result["remeasured"] = {"at": measured_at, "command": command}
+    return result
 
 
 def run_equivalence(

@@ -26,6 +26,8 @@ from mlp_compare.typed_results import NAMES, Curve, Equivalence, ExperimentResul
 
 # Largest |w − w_reference| over the equivalence steps that rounding alone explains.
 ROUNDING = {"float32": 1e-4, "float64": 1e-9}
+# Relative difference of one step's update beyond what rounding that step explains.
+RELATIVE = {"float32": 1e-3, "float64": 1e-9}
 # A ReLU pre-activation this close to 0 may round to either side in another framework.
 KINK = {"float32": 1e-6, "float64": 1e-14}
 CHANCE_MARGIN = 0.05  # a test accuracy below 1/classes + this has not learned
@@ -217,6 +219,8 @@ def parted(result: Equivalence, curve: Curve, bound: float, where: str) -> str:
                 f"differ by {_gap_size(gap):.1e}"
             )
             break
+    else:
+        causes += _gradient_differs(result, curve.gaps[: first + 1])
     lr = result.lr
     for step, gap in enumerate(curve.gaps, start=1):
         u, r = gap.update, gap.reference_update
@@ -240,6 +244,22 @@ def parted(result: Equivalence, curve: Curve, bound: float, where: str) -> str:
     if causes:
         text += " Why: " + "; ".join(causes) + "."
     return text
+
+
+def _gradient_differs(result: Equivalence, gaps: tuple[UpdateGap, ...]) -> list[str]:
+    """An update that differs by more than rounding with no kink near: another gradient."""
+    for step, gap in enumerate(gaps, start=1):
+        u, r = gap.update, gap.reference_update
+        if u is None or r is None or r == 0 or u * r < 0:
+            continue
+        relative = abs(u - r) / abs(r)
+        if relative > RELATIVE[result.dtype]:
+            return [
+                f"at step {step} the update of {gap.name()} differs by {100 * relative:.2g}% "
+                f"({u:.4e} against {r:.4e}) with no ReLU kink near, more than {result.dtype} "
+                "rounding of one step gives: the two compute that gradient differently"
+            ]
+    return []
 
 
 def _gap_size(gap: UpdateGap) -> float:
@@ -365,6 +385,14 @@ def experiment_findings(experiment: ExperimentResult) -> list[Finding]:
         )
     )
     if experiment.equivalence is not None:
+        if experiment.equivalence.remeasured:
+            findings.append(
+                Finding(
+                    "noise",
+                    f"The equivalence below was measured again, {experiment.equivalence.remeasured}"
+                    ", with newer code than the training runs above.",
+                )
+            )
         findings += equivalence_findings(experiment.equivalence)
     findings += warm_up(experiment)
     return findings
@@ -505,8 +533,10 @@ def network_line(experiments: list[ExperimentResult]) -> str:
         return "not checked (no lockstep equivalence was run)."
     largest: dict[str, float] = {}
     parted_in: list[str] = []
+    total = 0
     for experiment, result in checks:
         for finding, curve in zip(equivalence_findings(result), result.curves, strict=True):
+            total += 1
             if finding.kind == "equivalent":
                 value = max(v for v in curve.weight_diff if v is not None)
                 largest[curve.label] = max(largest.get(curve.label, 0.0), value)
@@ -514,17 +544,26 @@ def network_line(experiments: list[ExperimentResult]) -> str:
                 parted_in.append(f"{curve.label} in `{experiment.name}`")
     dtypes = "/".join(sorted({r.dtype for _, r in checks}))
     steps = max(r.steps for _, r in checks)
-    parts = []
+    broken = [
+        f"{r.label} in `{e.name}`/{r.variant}"
+        for e in experiments
+        for r in e.runs
+        if r.status in ("diverged", "failed")
+    ]
+    checked = f"{steps} {dtypes} steps from the same weights and batches"
     if same_network(experiments):
-        parts.append(
-            f"yes: in all {len(checks)} lockstep checks ({steps} {dtypes} steps from the same "
-            "weights and batches) every framework stays on NumPy's trajectory"
+        answer = (
+            f"yes: in all {len(checks)} lockstep checks ({checked}) every framework stays on "
+            "NumPy's trajectory"
         )
+    elif broken:
+        answer = f"not shown: a run diverged or failed ({len(checks)} lockstep checks, {checked})"
     else:
-        parts.append(
-            f"{len(checks)} lockstep checks ({steps} {dtypes} steps from the same weights "
-            "and batches)"
+        answer = (
+            f"mostly: {total - len(parted_in)} of {total} framework trajectories stay at "
+            f"rounding level over {len(checks)} lockstep checks ({checked})"
         )
+    parts = [answer]
     if largest:
         parts.append(
             "largest weight difference at rounding level: "
@@ -532,12 +571,6 @@ def network_line(experiments: list[ExperimentResult]) -> str:
         )
     if parted_in:
         parts.append("trajectories part for " + ", ".join(parted_in) + " (see Anomalies)")
-    broken = [
-        f"{r.label} in `{e.name}`/{r.variant}"
-        for e in experiments
-        for r in e.runs
-        if r.status in ("diverged", "failed")
-    ]
     if broken:
         parts.append("not every run finished: " + ", ".join(broken))
     return "; ".join(parts) + "."

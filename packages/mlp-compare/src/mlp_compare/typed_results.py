@@ -122,6 +122,7 @@ class Equivalence:
     curves: tuple[Curve, ...]
     optimizer: str = "sgd"
     lr: float | None = None
+    remeasured: str | None = None  # "2026-12-01T23:00:00+00:00 by `mlp-compare report …`"
 
     @property
     def reference_label(self) -> str:
@@ -253,6 +254,11 @@ def equivalence(item: dict[str, Any], specs: dict[str, dict[str, Any]]) -> Equiv
         steps=int(item["steps"]),
         optimizer=training.get("optimizer", {}).get("name", "sgd"),
         lr=training.get("schedule", {}).get("lr"),
+        remeasured=(
+            f"{item['remeasured']['at']} by `{item['remeasured']['command']}`"
+            if item.get("remeasured")
+            else None
+        ),
         curves=tuple(
             Curve(
                 framework=c["framework"],
