@@ -16,6 +16,7 @@ from mlp_compare.frameworks import REGISTRY
 from mlp_compare.schema import SchemaError, validate
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").read_text()
 
 
 def test_every_framework_trains_on_the_cpu(quick_results: dict) -> None:
@@ -62,7 +63,8 @@ def test_the_schema_checker_rejects_a_broken_document(quick_results: dict) -> No
 def test_every_plot_is_a_real_png(quick_run: Path) -> None:
     plots = sorted((quick_run / "plots").glob("*.png"))
     names = {p.name for p in plots}
-    for kind in ("curves", "time", "per-class", "confusion", "equivalence"):
+    kinds = ("curves", "time", "per-class", "confusion", "equivalence", "misclassified", "weights")
+    for kind in kinds:
         assert f"quick-{kind}.png" in names
     for path in plots:
         assert path.read_bytes()[:8] == PNG_SIGNATURE, path
@@ -75,22 +77,96 @@ def test_the_report_names_every_framework_and_device(quick_run: Path, quick_resu
     report = (quick_run / "report.md").read_text()
     for name in ("NumPy", "PyTorch", "TensorFlow", "cpu", "gpu"):
         assert name in report
-    assert "| base | NumPy | cpu | 64 |" in report
-    assert "mlp-numpy runs on the CPU only" in report  # numpy on gpu is skipped, with why
+    assert "| base | NumPy/cpu | " in report
     for link in ("plots/quick-curves.png", "plots/quick-equivalence.png"):
         assert f"]({link})" in report
     rows = list(csv.DictReader((quick_run / "results.csv").open()))
     assert len(rows) == len(quick_results["experiments"][0]["runs"])
+    assert {"seconds_training", "cpu_seconds", "median_epoch_seconds"} <= set(rows[0])
+
+
+def test_the_report_opens_with_the_answer(quick_run: Path, quick_results: dict) -> None:
+    report = (quick_run / "report.md").read_text()
+    summary = report[report.index("## Summary") : report.index("## Environment")]
+    assert "**Compared:** NumPy/cpu, PyTorch/cpu, TensorFlow/cpu on 1 experiment(s)" in summary
+    assert "**Same network?** yes: in all 1 lockstep checks" in summary
+    assert "**Accuracy:** in 1 of 1 compared variants every finished run reaches" in summary
+    assert "**Speed:** PyTorch/cpu takes " in summary and "TensorFlow/cpu takes " in summary
+    assert len(summary.splitlines()) < 40  # fits a screen
+    # One line per framework × device that did not run, not one per variant.
+    assert summary.count("- NumPy on gpu: mlp-numpy runs on the CPU only.") == 1
+    assert summary.count("- PyTorch on gpu: ") == 1
+    findings = report[report.index("### Findings") :]
+    assert "reach the same test accuracy within noise" in findings
+    assert "Noise: one seed only: 2√2 SE, where SE = √(p(1 − p)/n) = 0.72 points" in findings
+    assert "differences below 2√2 SE (2.04 points here) cannot be told from noise" in findings
+    assert "*process CPU (s)* is this process's CPU time" in report
+    for gallery in ("quick-misclassified.png", "quick-weights.png"):
+        assert f"](plots/{gallery})" in report
+    assert "predict different digits for" in report
+
+
+def test_runs_keep_their_predictions_and_the_best_weights(
+    quick_run: Path, quick_results: dict
+) -> None:
+    import mlp_numpy
+
+    (experiment,) = quick_results["experiments"]
+    for run in experiment["runs"]:
+        if run["status"] == "ok":
+            predicted = run["test_predictions"]
+            assert len(predicted) == experiment["data_sizes"]["test"] and predicted.isdigit()
+            correct = np.asarray(run["metrics"]["confusion_matrix"]).trace()
+            assert correct == round(run["metrics"]["final_test_accuracy"] * len(predicted))
+    best = experiment["best_weights"]
+    model = mlp_numpy.load(quick_run / best["path"])
+    assert model.layers()[0].weight.shape == (32, 784)
 
 
 def test_report_renders_again_from_results_json(quick_run: Path, tmp_path: Path) -> None:
     copy_dir = tmp_path / "copy"
     copy_dir.mkdir()
     (copy_dir / "results.json").write_bytes((quick_run / "results.json").read_bytes())
+    (copy_dir / "weights").mkdir()
+    for item in (quick_run / "weights").iterdir():
+        (copy_dir / "weights" / item.name).write_bytes(item.read_bytes())
     result = invoke("report", str(copy_dir))
     assert result.exit_code == 0, result.output
     assert (copy_dir / "report.md").read_text() == (quick_run / "report.md").read_text()
-    assert len(list((copy_dir / "plots").glob("*.png"))) == 5
+    rendered = {p.name for p in (copy_dir / "plots").glob("*.png")}
+    assert rendered == {p.name for p in (quick_run / "plots").glob("*.png")}
+
+
+def test_an_old_run_folder_renders_and_says_what_it_lacks(quick_run: Path, tmp_path: Path) -> None:
+    """A schema-1 results.json has no predictions and no weights: the report says so."""
+    document = json.loads((quick_run / "results.json").read_text())
+    document["schema_version"] = 1
+    for experiment in document["experiments"]:
+        del experiment["best_weights"]
+        for run in experiment["runs"]:
+            for key in ("seed", "divergence", "test_predictions"):
+                del run[key]
+        for curve in experiment["equivalence"]["curves"]:
+            del curve["largest_update_gap"]
+    (tmp_path / "results.json").write_text(json.dumps(document))
+    result = invoke("report", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "report.md").read_text()
+    assert "No test predictions in this results.json" in report
+    assert "No saved weights in this run folder" in report
+    assert "## Summary" in report and "reach the same test accuracy within noise" in report
+    assert not list((tmp_path / "plots").glob("*-misclassified.png"))
+    # Measuring the equivalence again adds what explains a parted trajectory, and says when.
+    result = invoke("report", str(tmp_path), "--equivalence-steps", "3")
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "results.json").read_text())
+    validate(document)
+    measured = document["experiments"][0]["equivalence"]
+    assert measured["steps"] == 3 and measured["remeasured"]["command"].startswith(
+        "mlp-compare report "
+    )
+    assert all(len(c["largest_update_gap"]) == 3 for c in measured["curves"])
+    assert "The equivalence below was measured again" in (tmp_path / "report.md").read_text()
 
 
 def test_report_refuses_a_results_file_that_breaks_the_schema(
@@ -117,7 +193,7 @@ def test_a_missing_framework_is_reported_with_reason_and_hint(tmp_path: Path) ->
     assert "mlp_tf_is_not_installed_here" in runs["tf"]["reason"]
     assert runs["tf"]["hint"].startswith("pip install packages/mlp-tf")
     report = (tmp_path / "report.md").read_text()
-    assert "TensorFlow on cpu (base): TensorFlow is not installed" in report
+    assert "- TensorFlow on cpu: TensorFlow is not installed" in report
     assert "Install: `pip install packages/mlp-tf" in report
 
 
@@ -151,5 +227,32 @@ def test_the_methodology_study_splits_framework_from_method(tmp_path: Path) -> N
         assert by_key[("b32-s0.01-bce", framework)] < trained_b1 - 0.2, framework
     report = (tmp_path / "run/report.md").read_text()
     for framework in ("PyTorch", "TensorFlow"):
-        assert f"Same loss, other framework ({framework} with bce" in report
-    assert "is the framework" in report and "is the method" in report
+        assert f"| b1-s0.01-bce | b1-s0.01-mse | {framework} | " in report
+    assert "| framework part | method part |" in report
+    assert "the gap is mostly the" in report
+
+
+def test_a_diverged_run_is_named_and_no_agreement_is_claimed(tmp_path: Path) -> None:
+    """Plain SGD at lr = 1e6 on the quick experiment: no framework can train."""
+    text = QUICK.replace('name = "adam"', 'name = "sgd"').replace("lr = 0.002", "lr = 1e6")
+    experiment = tmp_path / "diverge.toml"
+    experiment.write_text(text)
+    args = ["run", "-d", "cpu", "-e", str(experiment), "--equivalence-steps", "5"]
+    result = invoke(*args, "--out", str(tmp_path / "run"), "--quiet")
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "run/results.json").read_text())
+    validate(document)
+    runs = document["experiments"][0]["runs"]
+    diverged = [r for r in runs if r["status"] == "diverged"]
+    assert diverged, [r["status"] for r in runs]
+    report = (tmp_path / "run/report.md").read_text()
+    names = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow"}
+    for run in diverged:
+        where = run["divergence"]
+        label = f"{names[run['framework']]}/cpu"
+        assert (
+            f"{label} diverged at epoch {where['epoch']}, step {where['step']} (lr 1e+06)" in report
+        )
+    assert "same test accuracy" not in report
+    assert "**Same network?** yes" not in report
+    assert "parts from NumPy/cpu's trajectory" in report

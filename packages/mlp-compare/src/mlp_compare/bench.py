@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -74,20 +75,20 @@ def run_bench(
     rows: list[dict[str, Any]] = []
     for target in plan:
         measures: dict[str, Callable[[], float]] = {
-            "products": lambda t=target: products_epoch(t, sizes, n, batch_size, epochs),
-            "engine": lambda t=target: engine_epoch(t, spec, x, labels, epochs),
+            "products": partial(products_epoch, target, sizes, n, batch_size, epochs),
+            "engine": partial(engine_epoch, target, spec, x, labels, epochs),
         }
         if idiomatic and target.framework.name == "torch":
-            measures["dataloader"] = lambda t=target: dataloader_epoch(
-                t, sizes, x, labels, batch_size, epochs
+            measures["dataloader"] = partial(
+                dataloader_epoch, target, sizes, x, labels, batch_size, epochs
             )
         if idiomatic and target.framework.name == "tf":
-            measures["model.fit"] = lambda t=target: keras_fit_epoch(
-                t, sizes, x, labels, batch_size, epochs
+            measures["model.fit"] = partial(
+                keras_fit_epoch, target, sizes, x, labels, batch_size, epochs
             )
         seconds: dict[str, float] = {}
         for measure, timer in measures.items():
-            row = {
+            row: dict[str, Any] = {
                 "framework": target.framework.name,
                 "device": target.device,
                 "backend_device": target.backend_device,
@@ -123,7 +124,7 @@ def run_bench(
 def engine_epoch(
     target: Target, spec: ModelSpec, x: np.ndarray, labels: np.ndarray, epochs: int
 ) -> float:
-    engine = target.framework.module.make_engine(spec, x, labels, device=target.backend_device)
+    engine = target.framework.module.make_engine(spec, x, labels, device=target.device_name)
     n, batch_size = len(labels), spec.training.batch_size
 
     def run_epoch(epoch: int) -> None:
@@ -143,8 +144,8 @@ def products_epoch(target: Target, sizes: list[int], n: int, batch_size: int, ep
     if name == "numpy":
         return _numpy_products(sizes, n, batch_size, epochs)
     if name == "torch":
-        return _torch_products(sizes, n, batch_size, epochs, target.backend_device)
-    return _tf_products(sizes, n, batch_size, epochs, target.backend_device)
+        return _torch_products(sizes, n, batch_size, epochs, target.device_name)
+    return _tf_products(sizes, n, batch_size, epochs, target.device_name)
 
 
 def _numpy_products(sizes: list[int], n: int, batch_size: int, epochs: int) -> float:
@@ -238,7 +239,7 @@ def dataloader_epoch(
     from torch import nn
     from torch.utils.data import DataLoader, TensorDataset
 
-    device = target.backend_device
+    device = target.device_name
     torch.manual_seed(0)
     layers: list[nn.Module] = []
     for i, o in pairwise(sizes):
@@ -277,7 +278,7 @@ def keras_fit_epoch(
     import keras
     import tensorflow as tf
 
-    with tf.device(target.backend_device):
+    with tf.device(target.device_name):
         keras.utils.set_random_seed(0)
         model = keras.Sequential(
             [keras.Input((sizes[0],))]

@@ -240,13 +240,13 @@ def run(
 @click.option("--json", "as_json", is_flag=True)
 def list_command(as_json: bool) -> None:
     """Shipped experiments, installed frameworks and the devices each one sees."""
-    experiments = []
+    experiments: list[dict[str, Any]] = []
     for name in shipped_names():
-        item = load_experiment(name)
+        loaded = load_experiment(name)
         experiments.append(
-            {"name": name, "title": item.title, "variants": [v.name for v in item.variants]}
+            {"name": name, "title": loaded.title, "variants": [v.name for v in loaded.variants]}
         )
-    frameworks = []
+    frameworks: list[dict[str, Any]] = []
     for framework in fw.all_frameworks():
         devices = {d: framework.resolve_device(d) for d in fw.DEVICES}
         frameworks.append(
@@ -268,8 +268,8 @@ def list_command(as_json: bool) -> None:
     click.echo("Frameworks:")
     for item in frameworks:
         if item["installed"]:
-            devices = ", ".join(f"{d} ({b})" for d, b in item["devices"].items())
-            click.echo(f"  {item['name']:<6} {item['version'] or ''}  devices: {devices}")
+            seen = ", ".join(f"{d} ({b})" for d, b in item["devices"].items())
+            click.echo(f"  {item['name']:<6} {item['version'] or ''}  devices: {seen}")
             for d, reason in item["unavailable"].items():
                 click.echo(f"         {d}: {reason}")
         else:
@@ -536,15 +536,37 @@ def bench(
 
 @main.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def report(folder: Path) -> None:
+@click.option(
+    "--equivalence-steps",
+    type=click.IntRange(min=1),
+    help="First measure every experiment's lockstep equivalence again with the installed "
+    "frameworks on the CPU (for folders recorded before it kept per-step update gaps); "
+    "results.json records when and by which command.",
+)
+@THREADS
+def report(folder: Path, equivalence_steps: int | None, threads: int) -> None:
     """Render report.md, results.csv and the plots again from FOLDER/results.json."""
     from mlp_compare.report import render
-    from mlp_compare.results import read_results
+    from mlp_compare.results import now, read_results, write_json
     from mlp_compare.schema import SchemaError
 
     try:
         results = read_results(folder)
     except (FileNotFoundError, SchemaError, json.JSONDecodeError) as exc:
         raise click.ClickException(str(exc)) from None
+    if equivalence_steps:
+        from mlp_compare.equivalence import remeasure
+        from mlp_compare.runner import targets
+
+        frameworks = fw.all_frameworks()
+        fw.set_threads(threads, frameworks)
+        command = shlex.join(["mlp-compare", *click.get_current_context().meta["argv"]])
+        for record in results["experiments"]:
+            click.echo(f"{record['name']}: equivalence over {equivalence_steps} steps")
+            measured = remeasure(
+                record, targets(frameworks, ["cpu"]), equivalence_steps, command, now()
+            )
+            record["equivalence"] = measured or record["equivalence"]
+        write_json(folder / "results.json", results)
     written = render(folder, results)
     click.echo(f"wrote {len(written)} files; report: {folder / 'report.md'}")

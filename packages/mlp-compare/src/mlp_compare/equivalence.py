@@ -9,6 +9,14 @@ After every step we compare with the reference (NumPy on the CPU when it runs):
 
 In float64 the differences stay at rounding level (~1e-12); in float32 they grow slowly from
 ~1e-7. A difference that jumps to the size of the weights means the frameworks disagree.
+
+To show why a difference grows, every step also records the parameter whose update differs
+most from the reference's (`largest_update_gap`): both updates Δw = w_t − w_{t−1} there and,
+for a ReLU unit, its kink margin min_n |z_n| over the batch's images (the unit's
+pre-activation computed from the reference's weights before the step, in the training dtype).
+Opposite updates of size ≈ η are Adam's normalized step m̂/(√v̂ + ε) turning a near-zero
+gradient, rounded to different signs, into ±η; a kink margin within rounding of 0 means the
+frameworks may disagree on whether the unit was active for that image.
 """
 
 from __future__ import annotations
@@ -19,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlp_compare.experiment import Variant
+from mlp_numpy import Layer
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.init import initial_layers
+from mlp_numpy.spec import ModelSpec
 
 if TYPE_CHECKING:
     from mlp_compare.runner import Target
@@ -53,6 +63,99 @@ def max_difference(layers: list, reference: list) -> float:
     return diff
 
 
+def _as_float64(layers: list[Layer]) -> list[Layer]:
+    return [
+        Layer(
+            np.asarray(layer.weight, np.float64),
+            None if layer.bias is None else np.asarray(layer.bias, np.float64),
+        )
+        for layer in layers
+    ]
+
+
+def kink_margin(layers: list[Layer], x: np.ndarray, layer: int, unit: int, dtype: str) -> float:
+    """min over the images of |z| for hidden unit `unit` of `layer`, in the training dtype."""
+    h = x.astype(dtype)
+    for index, item in enumerate(layers[: layer + 1]):
+        weight = item.weight.astype(dtype)
+        z = h @ weight.T + (0 if item.bias is None else item.bias.astype(dtype))
+        if index == layer:
+            return float(np.min(np.abs(z[:, unit])))
+        h = np.maximum(z, 0)
+    raise ValueError(f"layer {layer} is not a hidden layer")
+
+
+def largest_update_gap(
+    before: list[Layer],
+    after: list[Layer],
+    reference_before: list[Layer],
+    reference_after: list[Layer],
+    x: np.ndarray,
+    *,
+    relu: bool,
+    dtype: str,
+) -> dict[str, Any]:
+    """Where this step's update differs most from the reference's, and both updates there."""
+    best: tuple[float, int, str, tuple[int, ...]] = (-1.0, 0, "weight", (0,))
+    for index, (a, b, ra, rb) in enumerate(
+        zip(before, after, reference_before, reference_after, strict=True)
+    ):
+        for name in ("weight", "bias"):
+            if getattr(a, name) is None:
+                continue
+            gap = np.abs(
+                (getattr(b, name) - getattr(a, name)) - (getattr(rb, name) - getattr(ra, name))
+            )
+            spot = np.unravel_index(
+                int(np.nanargmax(gap)) if np.isfinite(gap).any() else 0, gap.shape
+            )
+            value = float(gap[spot]) if np.isfinite(gap[spot]) else np.inf
+            if value > best[0]:
+                best = (value, index, name, tuple(int(i) for i in spot))
+    _, index, name, where = best
+    hidden = index < len(before) - 1
+    margin = kink_margin(reference_before, x, index, where[0], dtype) if relu and hidden else None
+
+    def update(start: list[Layer], end: list[Layer]) -> float | None:
+        value = float(getattr(end[index], name)[where] - getattr(start[index], name)[where])
+        return value if np.isfinite(value) else None
+
+    return {
+        "layer": index,
+        "parameter": name,
+        "index": list(where),
+        "update": update(before, after),
+        "reference_update": update(reference_before, reference_after),
+        "kink_margin": margin if margin is None or np.isfinite(margin) else None,
+    }
+
+
+def remeasure(
+    record: dict[str, Any], plan: list[Target], steps: int, command: str, measured_at: str
+) -> dict[str, Any] | None:
+    """The lockstep equivalence of a recorded experiment, measured again with today's code.
+
+    For run folders recorded before the equivalence kept its update gaps: the variant, data
+    and spec come from the record, the frameworks from `plan`. The result says when and by
+    which command it was measured, since it is newer than the runs beside it.
+    """
+    from mlp_compare.data import prepare
+    from mlp_compare.experiment import DataSpec
+
+    runnable = [t for t in plan if t.reason is None]
+    if len(runnable) < 2:
+        return None
+    old = record.get("equivalence")
+    variants = [v for v in record["variants"] if v["init_from"] is None]
+    chosen = next((v for v in variants if old and v["name"] == old["variant"]), variants[0])
+    variant = Variant(
+        chosen["name"], chosen["description"], chosen["set"], ModelSpec.from_dict(chosen["spec"])
+    )
+    result = run_equivalence(variant, prepare(DataSpec(**record["data"])).train, runnable, steps)
+    result["remeasured"] = {"at": measured_at, "command": command}
+    return result
+
+
 def run_equivalence(
     variant: Variant, train: tuple[np.ndarray, np.ndarray], plan: list[Target], steps: int
 ) -> dict[str, Any]:
@@ -60,25 +163,39 @@ def run_equivalence(
     x, labels = train
     start = initial_layers(variant.spec)
     engines = {
-        (t.framework.name, t.backend_device): t.framework.module.make_engine(
-            variant.spec, x, labels, layers=start, device=t.backend_device
+        (t.framework.name, t.device_name): t.framework.module.make_engine(
+            variant.spec, x, labels, layers=start, device=t.device_name
         )
         for t in plan
     }
     reference = ("numpy", "cpu") if ("numpy", "cpu") in engines else next(iter(engines))
     losses: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
     weight_diffs: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
-    for batch, lr in step_batches(variant, len(labels), steps):
-        layers = {}
-        for key, engine in engines.items():
-            losses[key].append(float(engine.train_batches(batch, len(batch), lr)[0]))
-            layers[key] = [
-                type(layer)(np.asarray(layer.weight, np.float64),
-                            None if layer.bias is None else np.asarray(layer.bias, np.float64))
-                for layer in engine.get_layers()
-            ]  # fmt: skip
-        for key in engines:
-            weight_diffs[key].append(max_difference(layers[key], layers[reference]))
+    gaps: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in engines}
+    relu = variant.spec.network.hidden == "relu"
+    dtype = variant.spec.training.dtype
+    previous = {key: _as_float64(start) for key in engines}
+    with np.errstate(all="ignore"):  # a diverging framework's weights overflow
+        for batch, lr in step_batches(variant, len(labels), steps):
+            layers = {}
+            for key, engine in engines.items():
+                losses[key].append(float(engine.train_batches(batch, len(batch), lr)[0]))
+                layers[key] = _as_float64(engine.get_layers())
+            for key in engines:
+                weight_diffs[key].append(max_difference(layers[key], layers[reference]))
+                if key != reference:
+                    gaps[key].append(
+                        largest_update_gap(
+                            previous[key],
+                            layers[key],
+                            previous[reference],
+                            layers[reference],
+                            x[batch],
+                            relu=relu,
+                            dtype=dtype,
+                        )
+                    )
+            previous = layers
 
     def finite(values: list[float]) -> list[float | None]:
         return [v if np.isfinite(v) else None for v in values]
@@ -97,6 +214,7 @@ def run_equivalence(
                     [abs(a - b) for a, b in zip(losses[key], losses[reference], strict=True)]
                 ),
                 "losses": finite(losses[key]),
+                "largest_update_gap": gaps[key],
             }
             for key in engines
             if key != reference

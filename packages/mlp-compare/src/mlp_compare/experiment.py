@@ -174,7 +174,7 @@ def parse_experiment(
     _no_unknown(table, known, "")
     meta = _table(table, "experiment")
     _no_unknown(meta, {"name", "title", "description"}, "experiment.")
-    name = _str(meta, "name", "experiment.", required=True)
+    name = _required_str(meta, "name", "experiment.")
     spec_dict = {key: copy.deepcopy(table[key]) for key in SPEC_TABLES if key in table}
     if "network" not in spec_dict:
         raise ExperimentError("network: missing (the experiment's model spec needs [network])")
@@ -239,7 +239,7 @@ def _parse_published(published: dict[str, Any]) -> Published:
         epoch = item.get("epoch")
         if epoch is not None and (not isinstance(epoch, int) or epoch < 1):
             raise ExperimentError(f"{where}epoch: must be an integer ≥ 1, got {epoch!r}")
-        framework = _str(item, "framework", where, required=True)
+        framework = _required_str(item, "framework", where)
         if framework not in PUBLISHED_FRAMEWORKS:
             choices = ", ".join(PUBLISHED_FRAMEWORKS)
             raise ExperimentError(f"{where}framework: must be one of {choices}, got {framework!r}")
@@ -275,7 +275,7 @@ def _parse_variants(
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise ExperimentError(f"variants[{i}]: must be a table")
-        name = _str(item, "name", f"variants[{i}].", required=True)
+        name = _required_str(item, "name", f"variants[{i}].")
         where = f"variants[{name}]."
         _no_unknown(item, {"name", "description", "set", "init_from"}, where)
         if any(v.name == name for v in variants):
@@ -319,13 +319,20 @@ def _table(table: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _str(table: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
+def _str(table: dict[str, Any], key: str, where: str) -> str | None:
     value = table.get(key)
     if value is None:
-        if required:
-            raise ExperimentError(f"{where}{key}: missing")
         return None
-    if not isinstance(value, str) or (required and not value):
+    if not isinstance(value, str):
+        raise ExperimentError(f"{where}{key}: must be a non-empty string, got {value!r}")
+    return value
+
+
+def _required_str(table: dict[str, Any], key: str, where: str) -> str:
+    value = _str(table, key, where)
+    if value is None:
+        raise ExperimentError(f"{where}{key}: missing")
+    if not value:
         raise ExperimentError(f"{where}{key}: must be a non-empty string, got {value!r}")
     return value
 

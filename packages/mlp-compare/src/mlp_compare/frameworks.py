@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
-from types import ModuleType
+from typing import Any
 
 # framework name -> (module, distribution, display name)
 REGISTRY: dict[str, tuple[str, str, str]] = {
@@ -37,7 +37,9 @@ class Framework:
     module_name: str
     distribution: str
     display: str
-    module: ModuleType | None
+    # The imported backend (its functions are typed in its own package), None when the
+    # import failed.
+    module: Any
     error: str | None
 
     @property

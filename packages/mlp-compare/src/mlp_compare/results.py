@@ -22,7 +22,7 @@ from mlp_compare.frameworks import Framework
 from mlp_numpy.files import write_atomic
 
 SCHEMA_NAME = "mlp-compare/results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 adds each run's seed, divergence and test predictions, and best weights
 DISTRIBUTIONS = (
     "mlp-compare", "mnist-data", "mlp-numpy", "mlp-torch", "mlp-tf",
     "numpy", "torch", "tensorflow", "keras", "matplotlib",
@@ -50,7 +50,7 @@ def new_results(run_id: str, command: str, frameworks: list[Framework]) -> dict[
 
 def environment(frameworks: list[Framework]) -> dict[str, Any]:
     """Versions, CPU, threads and GPU: what a reader needs to judge the timings."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in DISTRIBUTIONS:
         try:
             versions[name] = metadata.version(name)
@@ -164,6 +164,15 @@ def run_metrics(
     }
 
 
+def encode_predictions(predicted: np.ndarray) -> str:
+    """Predicted digits of the test images as one string, "7210…": 1 byte per image in JSON."""
+    return "".join(map(str, np.asarray(predicted, dtype=np.int64).tolist()))
+
+
+def decode_predictions(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.int64) - ord("0")
+
+
 def _finite_or_none(value: float) -> float | None:
     """NaN (a class absent from the test set) becomes null: JSON has no NaN."""
     return float(value) if np.isfinite(value) else None
@@ -179,6 +188,7 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` atomically (`mlp_numpy.files.write_atomic`), creating the folder first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, data)
 

@@ -21,7 +21,7 @@ from mlp_compare import data as data_module
 from mlp_compare.equivalence import run_equivalence
 from mlp_compare.experiment import Experiment, Variant
 from mlp_compare.frameworks import Framework
-from mlp_compare.results import now, run_metrics, write_json
+from mlp_compare.results import encode_predictions, now, run_metrics, write_json
 from mlp_numpy import Layer
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.metrics import evaluate
@@ -54,6 +54,13 @@ class Target:
     device: str  # "cpu" or "gpu"
     backend_device: str | None
     reason: str | None
+
+    @property
+    def device_name(self) -> str:
+        """The backend's name for the device; only a target without a skip reason has one."""
+        if self.backend_device is None:
+            raise ValueError(f"{self.framework.name} cannot run on {self.device}: {self.reason}")
+        return self.backend_device
 
     @property
     def hint(self) -> str | None:
@@ -104,6 +111,7 @@ class Runner:
         self.display = display
         self.stop = stop
         self.final_layers: dict[tuple[str, str], list[Layer]] = {}
+        self.best_accuracy: dict[str, float] = {}
         self.save()
 
     def save(self) -> None:
@@ -126,6 +134,7 @@ class Runner:
             variants=experiment.to_dict()["variants"],
             runs=[],
             equivalence=None,
+            best_weights=None,
         )
         self.results["experiments"].append(record)
         self.save()
@@ -133,7 +142,9 @@ class Runner:
             for target in plan:
                 if self.stop.requested:
                     raise StopRequested
-                entry = self._run(experiment, variant, target, dataset)
+                entry, model = self._run(experiment, variant, target, dataset)
+                if model is not None:
+                    self._keep_if_best(record, entry, model)
                 record["runs"].append(entry)
                 self.save()
                 if entry["status"] == "interrupted":
@@ -147,9 +158,30 @@ class Runner:
             )
             self.save()
 
+    def _keep_if_best(self, record: dict[str, Any], entry: dict[str, Any], model: Any) -> None:
+        """Save the weights of the experiment's most accurate run so far (shared format).
+
+        The report draws the first layer's weights from this file; one file per experiment
+        keeps a run folder small.
+        """
+        accuracy = entry["metrics"]["final_test_accuracy"]
+        if accuracy <= self.best_accuracy.get(record["name"], -1.0):
+            return
+        self.best_accuracy[record["name"]] = accuracy
+        relative = f"weights/{record['name']}.safetensors"
+        (self.out / "weights").mkdir(parents=True, exist_ok=True)
+        model.save(self.out / relative)
+        record["best_weights"] = {
+            "path": relative,
+            "framework": entry["framework"],
+            "device": entry["device"],
+            "variant": entry["variant"],
+        }
+
     def _run(
         self, experiment: Experiment, variant: Variant, target: Target, dataset: Any
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], Any]:
+        """One training run's results entry, and its trained model when it finished."""
         entry: dict[str, Any] = {
             "framework": target.framework.name,
             "device": target.device,
@@ -161,11 +193,14 @@ class Runner:
             "started": None,
             "metrics": None,
             "history": [],
+            "seed": variant.spec.training.seed,
+            "divergence": None,
+            "test_predictions": None,
         }
         label = f"{experiment.name}/{variant.name}"
         if target.reason is not None:
             self.display.finish_run(label, entry)
-            return entry
+            return entry, None
         layers = None
         if variant.init_from is not None:
             layers = self.final_layers.get((experiment.name, variant.init_from))
@@ -175,7 +210,7 @@ class Runner:
                     "which did not finish in this run"
                 )
                 self.display.finish_run(label, entry)
-                return entry
+                return entry, None
         entry["started"] = now()
         where = f"{target.framework.name}/{target.device}"
         on_epoch = self.display.start_run(f"{label} {where}", variant.spec.training.epochs)
@@ -186,24 +221,27 @@ class Runner:
             if self.stop.requested:
                 raise StopRequested
 
+        model = None
         try:
-            history, metrics, final_layers = self._train(
+            model, history, metrics, predictions = self._train(
                 variant.spec, target, dataset, layers, progress
             )
             entry.update(status="ok", reason=None, history=history, metrics=metrics)
+            entry["test_predictions"] = predictions
             if target.framework.name == "numpy" and target.device == "cpu":
-                self.final_layers[(experiment.name, variant.name)] = final_layers
+                self.final_layers[(experiment.name, variant.name)] = model.layers()
         except (StopRequested, KeyboardInterrupt):
             entry["status"], entry["reason"] = "interrupted", "stopped by the user (Ctrl-C)"
         except DivergenceError as exc:
             entry["status"], entry["reason"] = "diverged", str(exc)
+            entry["divergence"] = {"epoch": exc.epoch, "step": exc.step, "lr": exc.lr}
         except Exception as exc:
             entry["status"] = "failed"
             entry["reason"] = f"{type(exc).__name__}: {exc}"
             tail = traceback.format_exc(limit=-3).strip().splitlines()
             self.display.message(f"{label} {where} failed:\n" + "\n".join(tail[-8:]))
         self.display.finish_run(label, entry)
-        return entry
+        return entry, model
 
     def _train(
         self,
@@ -212,8 +250,8 @@ class Runner:
         dataset: Any,
         layers: list[Layer] | None,
         progress: Callable[[Any], None],
-    ) -> tuple[list[dict[str, Any]], dict[str, Any], list[Layer]]:
-        """Train one run; its history, its metrics and its final weights."""
+    ) -> tuple[Any, list[dict[str, Any]], dict[str, Any], str]:
+        """Train one run: its model, history, metrics and predicted test digits."""
         x, labels = dataset.train
         backend = target.framework.module
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -239,16 +277,17 @@ class Runner:
             drop_last=training.drop_last,
         )
         history_dicts = [epoch_dict(r) for r in history.records]
-        final_layers = model.layers()
+        test_proba = model.predict_proba(dataset.test[0])
         metrics = run_metrics(
             history=history_dicts,
             train_accuracy=float(
                 evaluate(model.predict_proba(x[:n_eval]), labels[:n_eval]).accuracy
             ),
-            evaluation=evaluate(model.predict_proba(dataset.test[0]), dataset.test[1]),
-            parameters=parameter_count(final_layers),
+            evaluation=evaluate(test_proba, dataset.test[1]),
+            parameters=parameter_count(model.layers()),
             steps_per_epoch=len(steps),
             wall_seconds=wall,
             cpu_seconds=cpu,
         )
-        return history_dicts, metrics, final_layers
+        predictions = encode_predictions(np.argmax(test_proba, axis=1))
+        return model, history_dicts, metrics, predictions

@@ -1,0 +1,178 @@
+"""The findings module on crafted results: its sentences never contradict the numbers."""
+
+from __future__ import annotations
+
+from mlp_compare import findings
+from mlp_compare.typed_results import (
+    Curve,
+    Divergence,
+    Equivalence,
+    ExperimentResult,
+    Run,
+    UpdateGap,
+)
+
+SECONDS = (0.8, 0.7, 0.75)
+
+
+def run(framework: str, accuracy: float | None = 0.9750, **fields) -> Run:
+    status = fields.pop("status", "ok" if accuracy is not None else "skipped")
+    return Run(
+        variant=fields.pop("variant", "base"),
+        framework=framework,
+        device=fields.pop("device", "cpu"),
+        status=status,
+        test_accuracy=accuracy,
+        train_accuracy=accuracy,
+        epoch_seconds=fields.pop("epoch_seconds", SECONDS),
+        **fields,
+    )
+
+
+def curve(framework: str, diffs: list[float | None], gaps: tuple[UpdateGap, ...] = ()) -> Curve:
+    return Curve(framework, "cpu", tuple(diffs), gaps=gaps)
+
+
+def experiment(runs: list[Run], curves: list[Curve] | None = None, **fields) -> ExperimentResult:
+    curves = curves or [curve("torch", [1e-7] * 20), curve("tf", [2e-7] * 20)]
+    return ExperimentResult(
+        name="quick",
+        variants=tuple(dict.fromkeys(r.variant for r in runs)),
+        runs=tuple(runs),
+        equivalence=Equivalence(
+            "base", "numpy/cpu", "float32", 20, tuple(curves), optimizer="adam", lr=1e-3
+        ),
+        **fields,
+    )
+
+
+def texts(result: ExperimentResult, kind: str | None = None) -> list[str]:
+    return [f.text for f in findings.experiment_findings(result) if kind in (None, f.kind)]
+
+
+def test_identical_runs_agree_and_compute_the_same_network() -> None:
+    result = experiment([run("numpy"), run("torch"), run("tf")])
+    (agreement,) = texts(result, "agreement")
+    assert agreement == (
+        "base: NumPy/cpu, PyTorch/cpu and TensorFlow/cpu reach the same test accuracy within "
+        "noise (spread 0.00 points, below the 0.44 points threshold)."
+    )
+    assert not texts(result, "disagreement") and not texts(result, "excluded")
+    assert len(texts(result, "equivalent")) == 2
+    assert findings.same_network([result])
+    summary = "\n".join(findings.summary([result]))
+    assert "**Same network?** yes: in all 1 lockstep checks" in summary
+    assert "Anomalies" not in summary
+
+
+def test_the_noise_threshold_is_the_binomial_bound_of_one_seed() -> None:
+    limit = findings.noise(experiment([run("numpy", 0.98), run("torch", 0.98)]))
+    assert abs(limit.threshold - 2 * 2**0.5 * (0.98 * 0.02 / 10000) ** 0.5) < 1e-12
+    assert "SE = √(p(1 − p)/n) = 0.14 points" in limit.basis
+    assert "n = 10,000 images" in limit.basis
+
+
+def test_a_seed_spread_replaces_the_binomial_bound() -> None:
+    runs = [run("numpy", a, seed=s) for s, a in enumerate((0.970, 0.975, 0.980))]
+    runs += [run("torch", a, seed=s) for s, a in enumerate((0.971, 0.976, 0.981))]
+    limit = findings.noise(experiment(runs))
+    assert abs(limit.threshold - 2 * 2**0.5 * 0.005) < 1e-9
+    assert limit.basis.startswith("2√2 σ, where σ = 0.50 points")
+    assert "over up to 3 seeds" in limit.basis
+
+
+def test_a_diverged_run_is_named_and_left_out_of_every_agreement() -> None:
+    diverged = run(
+        "torch", None, status="diverged", divergence=Divergence(1, 5, 1e6), reason="diverged"
+    )
+    result = experiment(
+        [run("numpy", 0.0895), diverged, run("tf", 0.0895)],
+        curves=[curve("torch", [1e3, 1e19, None]), curve("tf", [1e2, 1e10, 2e19])],
+    )
+    excluded = texts(result, "excluded")
+    assert excluded == [
+        "base: PyTorch/cpu diverged at epoch 1, step 5 (lr 1e+06); it is left out of every "
+        "comparison."
+    ]
+    (chance,) = texts(result, "chance")
+    assert chance.startswith("base: no finished run learned (NumPy/cpu 8.95%, TensorFlow/cpu")
+    assert "Left out: PyTorch/cpu diverged at epoch 1, step 5" in chance
+    assert not texts(result, "agreement")
+    parted = texts(result, "parted")
+    assert len(parted) == 2 and "the runs have nothing in common" in parted[0]
+    summary = "\n".join(findings.summary([result]))
+    assert "PyTorch/cpu diverged at epoch 1, step 5" in summary
+    assert not findings.same_network([result])
+    assert "same test accuracy" not in summary and "yes:" not in summary
+
+
+def test_a_skipped_target_is_named_once_and_not_compared() -> None:
+    result = experiment(
+        [run("numpy"), run("torch"), run("tf", None, device="gpu", reason="no gpu visible")]
+    )
+    assert texts(result, "excluded") == ["Not compared: TensorFlow/gpu (skipped; see Not run)."]
+    (agreement,) = texts(result, "agreement")
+    assert agreement.startswith("base: NumPy/cpu and PyTorch/cpu reach the same test accuracy")
+    assert "TensorFlow" not in agreement
+
+
+def test_a_run_five_points_off_is_a_disagreement_that_names_it() -> None:
+    result = experiment([run("numpy", 0.975), run("torch", 0.976), run("tf", 0.925)])
+    assert not texts(result, "agreement")
+    (disagreement,) = texts(result, "disagreement")
+    assert disagreement.startswith(
+        "base: the test accuracies differ by more than noise (5.10 points > 0.44 points): "
+        "TensorFlow/cpu 92.50% (-5.00 points from the median)."
+    )
+    assert "NumPy/cpu 97.50%" not in disagreement  # within noise of the median: not an outlier
+    summary = "\n".join(findings.summary([result]))
+    assert "in 0 of 1 compared variants" in summary and "beyond noise: `quick`/base" in summary
+
+
+def test_an_equivalence_of_1e_2_is_a_parted_trajectory_with_its_step_and_cause() -> None:
+    quiet = UpdateGap(1, "weight", (4, 2), 1e-4, 1e-4, 0.03)
+    kink = UpdateGap(1, "weight", (17, 118), -3.97e-4, -4.96e-4, 9.8e-8)
+    flip = UpdateGap(1, "weight", (17, 180), -3.7e-4, 3.5e-4, 1e-3)
+    diffs = [2e-5] * 11 + [9.9e-5, 1.9e-4] + [5e-4] * 5 + [7e-3, 1e-2]
+    gaps = (quiet,) * 11 + (kink,) + (quiet,) * 5 + (flip, flip, flip)
+    result = experiment(
+        [run("numpy"), run("torch"), run("tf")],
+        curves=[curve("torch", diffs, gaps), curve("tf", [3e-5] * 20)],
+    )
+    (parted,) = texts(result, "parted")
+    assert parted.startswith(
+        "PyTorch/cpu parts from NumPy/cpu's trajectory at step 13 (base, float32, 20 steps "
+        "from the same weights and batches): the largest weight difference grows from 9.9e-05 "
+        "to 1.0e-02 by step 20, beyond float rounding (≤ 1e-04)."
+    )
+    assert "at step 12 the unit behind W2[17, 118] was 9.8e-08 from its ReLU kink" in parted
+    assert "updates there differ by 9.9e-05" in parted
+    assert "at step 18 the updates of W2[17, 180] have opposite signs (-3.7e-04 against " in parted
+    assert "Adam's normalized step" in parted
+    assert len(texts(result, "equivalent")) == 1  # TensorFlow stays at rounding level
+    assert not findings.same_network([result])
+    summary = "\n".join(findings.summary([result]))
+    assert "trajectories part for PyTorch/cpu in `quick`" in summary
+
+
+def test_speed_is_the_median_epoch_ratio_to_numpy() -> None:
+    result = experiment(
+        [run("numpy", epoch_seconds=(5.0, 1.0, 1.0, 1.2)), run("torch", epoch_seconds=(2, 2, 3))]
+    )
+    (speed,) = findings.speeds([result])
+    assert speed.label == "PyTorch/cpu" and abs(speed.median - 2 / 1.1) < 1e-12
+    assert findings.epoch_spread(result.runs[0]) == "1.100 (1.000–5.000)"
+
+
+def test_an_update_off_by_more_than_rounding_without_a_kink_is_another_gradient() -> None:
+    gap = UpdateGap(1, "bias", (9,), 5.0857e-3, 5.0318e-3, None)
+    diffs = [5.4e-5, 1.0e-4, 1.4e-4, 1.6e-4]
+    result = experiment([run("numpy"), run("torch")], curves=[curve("torch", diffs, (gap,) * 4)])
+    (parted,) = texts(result, "parted")
+    assert "parts from NumPy/cpu's trajectory at step 3" in parted
+    assert (
+        "Why: at step 1 the update of b2[9] differs by 1.1% (5.0857e-03 against 5.0318e-03) "
+        "with no ReLU kink near" in parted
+    )
+    summary = "\n".join(findings.summary([result]))
+    assert "**Same network?** mostly: 0 of 1 framework trajectories stay at rounding" in summary
