@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from mlp_numpy import Layer
+from mlp_numpy.preprocessing import Preprocessing, prepare_inputs
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.training import History, fit
 from mlp_numpy.weights import load_weights, save_weights
@@ -28,7 +29,11 @@ PRODUCER = f"mlp-torch {__version__}"
 
 
 class Model:
-    """An `MLP` on a device, with NumPy in and out."""
+    """An `MLP` on a device, with NumPy in and out.
+
+    `preprocessing` (read from version 2 files) is applied to raw uint8 images."""
+
+    preprocessing: Preprocessing | None = None
 
     def __init__(
         self,
@@ -49,8 +54,8 @@ class Model:
         load_layers(self.module, layers)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """The network's outputs for inputs x of shape (N, features)."""
-        x = np.asarray(x)
+        """The network's outputs for inputs x of shape (N, features) or raw uint8 images."""
+        x = prepare_inputs(x, self.preprocessing)
         if x.ndim != 2 or x.shape[1] != self.network.layers[0]:
             raise ValueError(f"x: expected shape (N, {self.network.layers[0]}), got {x.shape}")
         weight = self.module.linears[0].weight
@@ -66,9 +71,19 @@ class Model:
         """The parameters as NumPy arrays, weights (out_features, in_features)."""
         return module_layers(self.module)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the shared weight format (atomically), with the spec when known."""
-        save_weights(path, self.layers(), self.network, producer=PRODUCER, spec=self.spec)
+    def save(
+        self, path: str | os.PathLike[str], *, preprocessing: Preprocessing | None = None
+    ) -> None:
+        """Write the shared weight format (atomically), with the spec when known and the
+        inputs' `preprocessing` (default: the model's own)."""
+        save_weights(
+            path,
+            self.layers(),
+            self.network,
+            producer=PRODUCER,
+            spec=self.spec,
+            preprocessing=preprocessing or self.preprocessing,
+        )
 
     def save_state_dict(self, path: str | os.PathLike[str]) -> None:
         """Write `module.state_dict()` with `torch.save`, atomically."""
@@ -85,7 +100,9 @@ class Model:
 def load(path: str | os.PathLike[str], *, device: str | torch.device = "auto") -> Model:
     """A `Model` from a file in the shared weight format."""
     weights = load_weights(path)
-    return Model(weights.network, weights.layers, spec=weights.spec, device=device)
+    model = Model(weights.network, weights.layers, spec=weights.spec, device=device)
+    model.preprocessing = weights.preprocessing
+    return model
 
 
 def train(
