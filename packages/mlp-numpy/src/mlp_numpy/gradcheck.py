@@ -13,6 +13,7 @@ It costs two forward passes per parameter: use small networks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -43,11 +44,12 @@ def check_gradients(
     eps: float = 1e-6,
 ) -> GradientCheck:
     """Compare backprop's gradient of `loss` on (x, labels) with central differences (float64)."""
-    net = Backprop(network, loss, np.float64)
+    float64 = np.dtype(np.float64)
+    net = Backprop(network, loss, float64)
     net.params.assign(layers)
     x = np.asarray(x, dtype=np.float64)
     y = one_hot(labels, network.num_classes, np.float64)
-    ws = Workspace(network, len(x), np.float64)
+    ws = Workspace(network, len(x), float64)
 
     def loss_now() -> float:
         net.forward(x, ws)
@@ -56,7 +58,9 @@ def check_gradients(
     loss_now()
     net.backward(x, y, ws)
     errors = {}
-    tensors = [("weight", net.params.weights, net.grads.weights)]
+    tensors: list[tuple[str, list[Any], list[Any]]] = [
+        ("weight", net.params.weights, net.grads.weights)
+    ]
     if network.bias:
         tensors.append(("bias", net.params.biases, net.grads.biases))
     for part, params, grads in tensors:

@@ -50,6 +50,7 @@ def initial_layers(spec: ModelSpec) -> list[Layer]:
     if init.scheme == "file":
         from .weights import load_weights
 
+        assert init.path is not None  # Init requires it for "file"
         layers = load_weights(init.path, expect=network).layers
         return [Layer(w.astype(dtype), None if b is None else b.astype(dtype)) for w, b in layers]
     rng = np.random.default_rng([spec.training.seed, 0])

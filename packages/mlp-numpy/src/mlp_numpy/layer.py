@@ -34,7 +34,7 @@ def check_layers(network: Network, layers: Sequence[Layer]) -> None:
                 f"layers[{number}].weight: expected shape {(n_out, n_in)}, "
                 f"got {np.shape(layer.weight)}"
             )
-        if network.bias and np.shape(layer.bias) != (n_out,):
+        if network.bias and (layer.bias is None or np.shape(layer.bias) != (n_out,)):
             got = None if layer.bias is None else np.shape(layer.bias)
             raise ValueError(f"layers[{number}].bias: expected shape {(n_out,)}, got {got}")
         if not network.bias and layer.bias is not None:

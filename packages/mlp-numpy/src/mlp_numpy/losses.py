@@ -33,6 +33,10 @@ class _Loss:
     def divisor(self, n, k: int):
         return n
 
+    def sample_terms(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Each sample's term of the sum, in float64 (every loss defines it)."""
+        raise NotImplementedError
+
     def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
         """The loss of one batch, in float64."""
         return float(self.sample_terms(z, a, y).sum() / self.divisor(*z.shape))

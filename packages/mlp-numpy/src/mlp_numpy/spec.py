@@ -221,12 +221,14 @@ class Schedule:
         """The learning rate of epoch `epoch` (counted from 0) out of `epochs`."""
         if self.name == "piecewise":
             return float(self.values[sum(b <= epoch for b in self.boundaries)])
+        lr = self.lr
+        assert lr is not None  # __post_init__ fills in the default
         if self.name == "step":
-            return self.lr * self.gamma ** (epoch // self.step_size)
+            return lr * self.gamma ** (epoch // self.step_size)
         if self.name == "cosine":
             cosine = (1 + math.cos(math.pi * epoch / epochs)) / 2
-            return self.min_lr + (self.lr - self.min_lr) * cosine
-        return float(self.lr)
+            return self.min_lr + (lr - self.min_lr) * cosine
+        return float(lr)
 
 
 @dataclass(frozen=True)

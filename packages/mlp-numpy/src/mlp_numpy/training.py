@@ -140,7 +140,11 @@ def fit(
             best_accuracy, history.best_epoch = record.val_accuracy, record.epoch
             if config.patience:
                 best_layers = engine.get_layers()
-        elif config.patience and record.epoch - history.best_epoch >= config.patience:
+        elif (
+            config.patience
+            and history.best_epoch is not None
+            and record.epoch - history.best_epoch >= config.patience
+        ):
             history.stopped_early = True
             break
     if best_layers is not None and history.best_epoch != history.records[-1].epoch:
