@@ -339,6 +339,7 @@ def train(
                 f"epoch {record.epoch:>3}  loss {record.loss:.4f}{test}  {record.seconds:.2f} s"
             )
 
+    assert backend.module is not None  # framework_or_fail: it is installed
     model, _ = backend.module.train(
         spec,
         *data.train,
@@ -386,6 +387,7 @@ def evaluate(
     """
     (chosen,) = experiments_for(experiment, None, None)
     backend = framework_or_fail(framework)
+    assert backend.module is not None  # framework_or_fail: it is installed
     try:
         model = backend.module.load(weights)
     except ValueError as exc:
