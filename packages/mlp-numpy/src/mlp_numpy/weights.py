@@ -39,7 +39,6 @@ from .spec import (
 )
 
 FORMAT_NAME = "mlp-weights"
-FORMAT_VERSION = 2  # the newest version; files without a preprocessing are version 1
 VERSIONS = ("1", "2")  # the exact `format_version` strings this reader accepts
 DTYPES: dict[str, np.dtype[Any]] = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
 MAX_HEADER_BYTES = 100_000_000  # the safetensors limit
