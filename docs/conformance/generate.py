@@ -5,7 +5,9 @@
 For each case: `<name>.safetensors`, a weight file drawn by `mlp_numpy.init` from the
 case's spec (which the file carries in its metadata), and `<name>.json`, a fixed
 input with the outputs, loss and gradients that the network must give for it,
-computed in float64 by `mlp_numpy`.
+computed in float64 by `mlp_numpy`. Cases with a preprocessing are version 2 files:
+their input is drawn as raw uint8 images, and the JSON holds both the images and the
+inputs the preprocessing makes of them.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from mlp_numpy.backprop import Backprop, Workspace
-from mlp_numpy.engine import one_hot
+from mlp_numpy.files import write_atomic
 from mlp_numpy.init import initial_layers
-from mlp_numpy.spec import Init, Loss, ModelSpec, Network, Training, write_atomic
+from mlp_numpy.inputs import one_hot
+from mlp_numpy.preprocessing import Preprocessing, standardized
+from mlp_numpy.spec import Init, Loss, ModelSpec, Network, Training
 from mlp_numpy.weights import save_weights
 
 PRODUCER = "mlp-numpy conformance"
@@ -50,6 +54,30 @@ CASES = {
         Init("uniform", low=-0.6, high=0.6, bias="like_weights"),
         Training(dtype="float32", seed=4),
     ),
+    # Version 2: with the input preprocessing.
+    "mnist_standardize_f32": ModelSpec(
+        Network(layers=(784, 4, 10), hidden="relu", output="softmax"),
+        Loss("cross_entropy"),
+        Init("he_normal"),
+        Training(dtype="float32", seed=5),
+    ),
+    "unit_tanh_softmax_f64": ModelSpec(
+        Network(layers=(12, 5, 3), hidden="tanh", output="softmax"),
+        Loss("cross_entropy"),
+        Init("xavier_uniform", bias="like_weights"),
+        Training(dtype="float64", seed=6),
+    ),
+    "none_sigmoid_nobias_f32": ModelSpec(
+        Network(layers=(6, 4, 2), hidden="sigmoid", output="sigmoid", bias=False),
+        Loss("mse", "mean"),
+        Init("normal", scale=0.01),
+        Training(dtype="float32", seed=7),
+    ),
+}
+PREPROCESSING: dict[str, Preprocessing] = {
+    "mnist_standardize_f32": standardized(),
+    "unit_tanh_softmax_f64": Preprocessing("unit", input_shape=(3, 4)),
+    "none_sigmoid_nobias_f32": Preprocessing("none", input_shape=(2, 3)),
 }
 
 
@@ -58,8 +86,14 @@ def case_data(name: str, spec: ModelSpec) -> tuple[list, dict]:
     network = spec.network
     layers = initial_layers(spec)
     rng = np.random.default_rng([len(name), network.layers[0]])
-    # Inputs exact in float32, so that casting them loses nothing.
-    x = rng.normal(size=(ROWS, network.layers[0])).astype(np.float32).astype(np.float64)
+    preprocessing = PREPROCESSING.get(name)
+    images = None
+    if preprocessing is None:
+        # Inputs exact in float32, so that casting them loses nothing.
+        x = rng.normal(size=(ROWS, network.layers[0])).astype(np.float32).astype(np.float64)
+    else:
+        images = rng.integers(0, 256, size=(ROWS, *preprocessing.input_shape), dtype=np.uint8)
+        x = preprocessing.apply(images).astype(np.float64)  # float32 values, widened exactly
     labels = rng.integers(0, network.num_classes, size=ROWS)
     net = Backprop(network, spec.loss, np.float64)
     net.params.assign(layers)
@@ -78,6 +112,7 @@ def case_data(name: str, spec: ModelSpec) -> tuple[list, dict]:
         "weights": f"{name}.safetensors",
         "dtype": spec.training.dtype,
         "tolerance": {"rtol": 1e-5 if float32 else 1e-12, "atol": 1e-6 if float32 else 1e-14},
+        **({} if images is None else {"images": images.tolist()}),
         "input": x.tolist(),
         "labels": labels.tolist(),
         "output": output.tolist(),
@@ -91,7 +126,14 @@ def main(folder: Path) -> None:
     for name, spec in CASES.items():
         layers, expected = case_data(name, spec)
         weights = folder / f"{name}.safetensors"
-        save_weights(weights, layers, spec.network, producer=PRODUCER, spec=spec)
+        save_weights(
+            weights,
+            layers,
+            spec.network,
+            producer=PRODUCER,
+            spec=spec,
+            preprocessing=PREPROCESSING.get(name),
+        )
         text = json.dumps(expected, indent=1) + "\n"
         write_atomic(folder / f"{name}.json", text.encode("utf-8"))
 

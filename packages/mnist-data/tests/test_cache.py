@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import platformdirs
+
 from mnist_data import default_data_dir
 
 
@@ -27,3 +29,10 @@ def test_elsewhere_the_user_cache_is_used(tmp_path, monkeypatch):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_data_dir() == Path(tmp_path / "home" / ".cache" / "mnist-data")
+
+
+def test_the_user_cache_is_the_platforms(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    expected = platformdirs.user_cache_path("mnist-data", appauthor=False)
+    assert default_data_dir() == expected and expected.name in ("mnist-data", "Cache")

@@ -7,6 +7,7 @@ import sys
 
 from click.testing import CliRunner
 
+import mnist_data
 from mnist_data import FILES, download
 from mnist_data.cli import main
 
@@ -67,3 +68,24 @@ def test_progress_bar_shows_on_a_terminal(tmp_path, mirror_dir):
     os.close(leader)
     assert process.wait(timeout=60) == 0
     assert b"train-images-idx3-ubyte.gz" in shown and b"100%" in shown
+
+
+def test_version_in_process_and_as_a_module():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"mnist-data, version {mnist_data.__version__}\n"
+    module = subprocess.run(
+        [sys.executable, "-m", "mnist_data", "--version"], capture_output=True, text=True
+    )
+    assert module.returncode == 0, module.stderr
+    assert module.stdout == result.stdout
+
+
+def test_python_dash_m_runs_the_commands(tmp_path):
+    module = subprocess.run(
+        [sys.executable, "-m", "mnist_data", "info", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert module.returncode == 1  # an empty cache
+    assert module.stdout.count("missing") == 4

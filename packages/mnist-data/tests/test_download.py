@@ -124,7 +124,8 @@ def test_mirror_order_is_arguments_then_environment_then_defaults(monkeypatch):
     monkeypatch.setenv("MNIST_MIRROR", " /b , http://c/x/,, /a")
     assert mirror_list(["/a"]) == ["/a", "/b", "http://c/x/", *download.DEFAULT_MIRRORS]
     assert download.DEFAULT_MIRRORS[0] == "https://ossci-datasets.s3.amazonaws.com/mnist/"
-    assert download.DEFAULT_MIRRORS[1] == "http://yann.lecun.com/exdb/mnist/"
+    assert download.DEFAULT_MIRRORS[1] == "https://storage.googleapis.com/cvdf-datasets/mnist/"
+    assert not any("lecun.com" in mirror for mirror in download.DEFAULT_MIRRORS)  # gone
 
 
 def test_load_through_the_env_mirror_over_http(tmp_path, monkeypatch, http_mirror, mirror_dir):

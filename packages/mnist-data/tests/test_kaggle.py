@@ -1,5 +1,7 @@
 """The Kaggle CSV layout: written, read back, and rejected when malformed."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -53,3 +55,14 @@ def test_write_rejects_wrong_shapes(tmp_path):
     with pytest.raises(ValueError, match="N, 28, 28"):
         write_csv(tmp_path / "x.csv", IMAGES[:, :27], LABELS)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_csv_gets_the_permissions_of_a_new_file(tmp_path):
+    images = np.zeros((2, 28, 28), np.uint8)
+    previous = os.umask(0o022)
+    try:
+        write_csv(tmp_path / "a.csv", images, np.array([1, 2]))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
+    assert os.listdir(tmp_path) == ["a.csv"]

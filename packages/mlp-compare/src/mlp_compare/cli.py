@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
 import sys
@@ -15,7 +16,7 @@ import numpy as np
 
 import mnist_data
 from mlp_compare import frameworks as fw
-from mlp_compare.data import Dataset, prepare
+from mlp_compare.data import Dataset, prepare, preprocessing, raw_test
 from mlp_compare.experiment import (
     DEFAULT_EXPERIMENT,
     DataSpec,
@@ -24,7 +25,9 @@ from mlp_compare.experiment import (
     load_experiment,
     shipped_names,
 )
+from mlp_numpy.files import UnwritableError
 from mlp_numpy.metrics import evaluate as evaluate_proba
+from mlp_numpy.preprocessing import SCALINGS, Preprocessing, standardized
 
 INTERRUPTED_EXIT = 130
 # What loading MNIST can raise: every mirror failed, a corrupt file, an unwritable cache.
@@ -97,6 +100,18 @@ def dataset(spec: DataSpec) -> Dataset:
         return prepare(spec)
     except DATA_ERRORS as exc:
         raise click.ClickException(f"cannot load MNIST: {exc}") from None
+
+
+def _writable_folder(folder: Path, option: str) -> None:
+    """Create `folder` (with its parents) and check that files can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(
+            f"{option} {folder}: cannot create the folder ({exc.strerror or exc})"
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise click.ClickException(f"{option} {folder}: the folder is not writable")
 
 
 def framework_or_fail(name: str) -> fw.Framework:
@@ -192,6 +207,7 @@ def run(
         f"{datetime.now():%Y%m%d-%H%M%S}-{experiment if experiment == 'all' else chosen[0].name}"
     )
     out = out or Path("results") / run_id
+    _writable_folder(out, "--out")
     command = shlex.join(["mlp-compare", *click.get_current_context().meta["argv"]])
     results = new_results(run_id, command, frameworks)
 
@@ -323,6 +339,7 @@ def train(
                 f"epoch {record.epoch:>3}  loss {record.loss:.4f}{test}  {record.seconds:.2f} s"
             )
 
+    assert backend.module is not None  # framework_or_fail: it is installed
     model, _ = backend.module.train(
         spec,
         *data.train,
@@ -331,7 +348,10 @@ def train(
         progress=progress,
         device=resolved,
     )
-    model.save(save_path)
+    try:
+        model.save(save_path, preprocessing=preprocessing(chosen.data))
+    except UnwritableError as exc:
+        raise click.ClickException(str(exc)) from None
     accuracy = evaluate_proba(model.predict_proba(data.test[0]), data.test[1]).accuracy
     click.echo(
         f"saved {save_path} ({backend.display} on {resolved}, test accuracy {100 * accuracy:.2f}%)"
@@ -348,18 +368,35 @@ def train(
     "-e",
     default=DEFAULT_EXPERIMENT,
     show_default=True,
-    help="Whose test set and scaling to use: the one the weights trained on.",
+    help="Whose test images to use (the pixels are prepared as the weight file says).",
+)
+@click.option(
+    "--scaling",
+    type=click.Choice(SCALINGS),
+    help="How the network's training inputs were scaled: none (0-255), unit ([0, 1]) or "
+    "standardize (MNIST's mean 0.1307, std 0.3081). Needed only for a version 1 file, which "
+    "does not record it; a version 2 file's own preprocessing is used by default.",
 )
 @click.option("--json", "as_json", is_flag=True)
-def evaluate(framework: str, weights: Path, experiment: str, as_json: bool) -> None:
-    """Test saved weights (from any framework) in FRAMEWORK: accuracy and per-class accuracy."""
+def evaluate(
+    framework: str, weights: Path, experiment: str, scaling: str | None, as_json: bool
+) -> None:
+    """Test saved weights (from any framework) in FRAMEWORK: accuracy and per-class accuracy.
+
+    The raw test images go to the model, which prepares them as the weight file records.
+    """
     (chosen,) = experiments_for(experiment, None, None)
     backend = framework_or_fail(framework)
+    assert backend.module is not None  # framework_or_fail: it is installed
     try:
         model = backend.module.load(weights)
     except ValueError as exc:
         raise click.ClickException(f"{weights}: {exc}") from None
-    x, labels = dataset(chosen.data).test
+    model.preprocessing = _evaluation_preprocessing(weights, model.preprocessing, scaling)
+    try:
+        x, labels = raw_test(chosen.data)
+    except DATA_ERRORS as exc:
+        raise click.ClickException(f"cannot load MNIST: {exc}") from None
     result = evaluate_proba(model.predict_proba(x), labels)
     per_class = [None if not np.isfinite(v) else float(v) for v in result.per_class]
     if as_json:
@@ -380,6 +417,29 @@ def evaluate(framework: str, weights: Path, experiment: str, as_json: bool) -> N
     )
     for digit, value in enumerate(per_class):
         click.echo(f"  digit {digit}: {'—' if value is None else f'{100 * value:.2f}%'}")
+
+
+def _evaluation_preprocessing(
+    weights: Path, recorded: Preprocessing | None, scaling: str | None
+) -> Preprocessing:
+    """The file's preprocessing, or `--scaling` for a file that records none."""
+    if recorded is None and scaling is None:
+        raise click.ClickException(
+            f"{weights} is a version 1 weight file: it does not record how its training "
+            "inputs were scaled, and a wrong guess gives a wrong accuracy without any error. "
+            "Pass --scaling none|unit|standardize (mlp-compare experiments use 'unit' for "
+            "data.scaling = 'normalize' and 'standardize' for 'standardize')."
+        )
+    if scaling is None:
+        assert recorded is not None
+        return recorded
+    given = standardized() if scaling == "standardize" else Preprocessing(scaling)
+    if recorded is not None and given != recorded:
+        raise click.ClickException(
+            f"--scaling {scaling} contradicts the preprocessing {weights} records "
+            f"({recorded.to_dict()}); drop --scaling to use the file's"
+        )
+    return given
 
 
 @main.command()
@@ -416,6 +476,8 @@ def equivalence(
     from mlp_compare.runner import targets
 
     (chosen,) = experiments_for(experiment, None, None)
+    if out is not None:
+        _writable_folder(out, "--out")
     try:
         picked = chosen.variant(variant) if variant else chosen.variants[0]
     except ExperimentError as exc:

@@ -8,6 +8,7 @@ import numpy as np
 
 import mnist_data
 from mlp_compare.experiment import DataSpec
+from mlp_numpy.preprocessing import Preprocessing, standardized
 
 Pair = tuple[np.ndarray, np.ndarray]
 
@@ -42,11 +43,25 @@ def prepare(spec: DataSpec) -> Dataset:
         train = _subset(train_images, train_labels, spec.train, spec.train_size, spec.seed)
         test = _subset(test_images, test_labels, spec.test, spec.test_size, spec.seed)
         _cache[spec] = Dataset(
-            train=_inputs(train, spec.scaling),
-            test=_inputs(test, spec.scaling),
-            validation=_inputs(validation, spec.scaling) if validation else None,
+            train=_inputs(train, preprocessing(spec)),
+            test=_inputs(test, preprocessing(spec)),
+            validation=_inputs(validation, preprocessing(spec)) if validation else None,
         )
     return _cache[spec]
+
+
+def preprocessing(spec: DataSpec) -> Preprocessing:
+    """How the experiment turns raw images into inputs, as weight files record it."""
+    if spec.scaling == "standardize":
+        return standardized(mnist_data.MEAN, mnist_data.STD)
+    return Preprocessing("unit")
+
+
+def raw_test(spec: DataSpec) -> Pair:
+    """The experiment's test images as they are on disk: uint8 (N, 28, 28), int64 labels."""
+    images, labels = mnist_data.load("test")
+    images, labels = _subset(images, labels, spec.test, spec.test_size, spec.seed)
+    return images, labels.astype(np.int64)
 
 
 def _subset(images: np.ndarray, labels: np.ndarray, kind: str, n: int, seed: int) -> Pair:
@@ -59,9 +74,7 @@ def _subset(images: np.ndarray, labels: np.ndarray, kind: str, n: int, seed: int
     return images, labels
 
 
-def _inputs(pair: Pair, scaling: str) -> Pair:
+def _inputs(pair: Pair, preparation: Preprocessing) -> Pair:
+    """The inputs exactly as `predict` prepares raw images from a saved file."""
     images, labels = pair
-    scaled = (
-        mnist_data.standardize(images) if scaling == "standardize" else mnist_data.normalize(images)
-    )
-    return mnist_data.flatten(scaled), labels.astype(np.int64)
+    return preparation.apply(images), labels.astype(np.int64)

@@ -43,7 +43,8 @@ def check_gradients(
     eps: float = 1e-6,
 ) -> GradientCheck:
     """Compare backprop's gradient of `loss` on (x, labels) with central differences (float64)."""
-    net = Backprop(network, loss, np.float64)
+    float64 = np.dtype(np.float64)
+    net = Backprop(network, loss, float64)
     net.params.assign(layers)
     x = np.asarray(x, dtype=np.float64)
     y = one_hot(labels, network.num_classes, np.float64)

