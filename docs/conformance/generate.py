@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlp_numpy.backprop import Backprop, Workspace
+from mlp_numpy.backprop import Backprop
 from mlp_numpy.files import write_atomic
 from mlp_numpy.init import initial_layers
 from mlp_numpy.inputs import one_hot
@@ -97,11 +97,11 @@ def case_data(name: str, spec: ModelSpec) -> tuple[list, dict]:
     labels = rng.integers(0, network.num_classes, size=ROWS)
     net = Backprop(network, spec.loss, np.float64)
     net.params.assign(layers)
-    ws = Workspace(network, ROWS, np.float64)
-    output = net.forward(x, ws).copy()
+    trace = net.forward(x)
+    output = trace.a.copy()
     y = one_hot(labels, network.num_classes, np.float64)
-    loss = net.loss_value(ws, y)
-    net.backward(x, y, ws)
+    loss = net.loss_value(trace, y)
+    net.backward(trace, y)
     gradients = {}
     for i, (w, b) in enumerate(zip(net.grads.weights, net.grads.biases, strict=True)):
         gradients[f"layers.{i}.weight"] = w.tolist()
