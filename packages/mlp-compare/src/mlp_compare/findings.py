@@ -166,8 +166,23 @@ def variant_agreement(experiment: ExperimentResult, variant: str) -> Finding:
     return Finding(
         "disagreement",
         f"{variant}: the test accuracies differ by more than noise ({pts(spread)} > "
-        f"{pts(limit.threshold)}): {apart}. Over a whole run float32 rounding can send "
-        f"frameworks down different trajectories (see the equivalence below).{without}",
+        f"{pts(limit.threshold)}): {apart}. {why_apart(experiment, variant)}{without}",
+    )
+
+
+def why_apart(experiment: ExperimentResult, variant: str) -> str:
+    """What the lockstep check says about accuracies that differ beyond noise."""
+    result = experiment.equivalence
+    if result is None:
+        return "No lockstep check ran, so whether the computations differ is not shown."
+    parts = [f.kind for f in equivalence_findings(result)]
+    if "parted" in parts:
+        return "The lockstep check shows trajectories that part (see below)."
+    steps = max((len(r.epoch_seconds) for r in experiment.runs_of(variant)), default=0)
+    return (
+        f"The lockstep check ({result.steps} steps of {result.variant}) shows the same "
+        "computation to rounding, so the gap grows from rounding differences compounding "
+        f"over the whole run ({steps} epochs), not from a different formula."
     )
 
 
