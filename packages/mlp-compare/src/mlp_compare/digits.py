@@ -95,12 +95,13 @@ def experiment_digits(
     return written, notes
 
 
-def _grid(count: int, columns: int = 10) -> tuple[Any, np.ndarray]:
+def _grid(count: int, columns: int = 10, row_height: float = 1.3) -> tuple[Any, np.ndarray]:
+    """A figure of `count` image panels; `row_height` leaves room for each panel's title."""
     import matplotlib.pyplot as plt
 
     rows = max(1, -(-count // columns))
     figure, axes = plt.subplots(
-        rows, columns, figsize=(1.1 * columns, 1.3 * rows + 0.4), squeeze=False
+        rows, columns, figsize=(1.1 * columns, row_height * rows + 0.4), squeeze=False
     )
     for ax in axes.flat:
         ax.axis("off")
@@ -161,7 +162,7 @@ def first_layer(weights_file: Path, about: dict[str, str], path: Path) -> bool:
     if weight.shape[1] != SIDE * SIDE:
         return False
     units = weight[:TILES]
-    figure, axes = _grid(len(units), columns=16)
+    figure, axes = _grid(len(units), columns=16, row_height=1.1)
     figure.subplots_adjust(wspace=0.05, hspace=0.05)
     for ax, row in zip(axes.flat, units, strict=False):
         limit = float(np.abs(row).max()) or 1.0
