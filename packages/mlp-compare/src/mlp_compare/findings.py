@@ -1,18 +1,22 @@
 """What the numbers say, as sentences: agreement, noise, divergence, speed. No layout here.
 
-Every finding is computed from typed results (`mlp_compare.typed_results`) and obeys three
+Every finding is computed from typed results (`mlp_compare.typed_results`) and obeys these
 rules, so that no sentence contradicts the tables beside it:
 
 - Only finished runs are compared. A run that diverged, failed, was interrupted or skipped is
   left out of every "same accuracy" statement and named next to it.
 - Two accuracies are "the same" only within the noise threshold (`Noise`): with several seeds,
   2√2 σ of the seed spread; with one seed, 2√2 SE, where SE = √(p(1 − p)/n) is the binomial
-  standard error of a test accuracy p measured on n images. 2√2 SE is the 95% bound of the
-  difference of two independent such estimates (p = 0.98, n = 10 000: 0.40 points).
+  standard error of a test accuracy p measured on n images. 2√2 SE is two standard errors
+  of the difference of two independent such estimates, about a 95% bound (p = 0.98,
+  n = 10 000: 0.40 points).
 - The frameworks "compute the same network" only where the lockstep equivalence stays at
   rounding level (`ROUNDING`) and no run diverged. A larger weight difference is reported as
   trajectories that part: at which step, how far, and why where the recorded update gaps
-  show it (a ReLU kink within rounding of 0; opposite Adam steps of size ≈ η).
+  show it (a ReLU kink within rounding of 0; opposite Adam steps of size ≈ η; an update that
+  differs by more than rounding (`RELATIVE`) with no kink near, i.e. another gradient).
+- Runs at chance level (below 1/classes + `CHANCE_MARGIN`) learned nothing: their equal
+  accuracies are not called agreement.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ REFERENCE = ("numpy", "cpu")
 class Finding:
     """One sentence and what kind of statement it is (tests and the summary select by kind)."""
 
-    kind: str  # agreement, disagreement, chance, excluded, equivalent, parted, speed, noise
+    # agreement, disagreement, chance, excluded, equivalent, parted, speed, noise, published
+    kind: str
     text: str
 
 

@@ -28,11 +28,11 @@ from matplotlib.ticker import MaxNLocator
 
 from mlp_compare.findings import ROUNDING
 from mlp_compare.results import write_bytes
+from mlp_compare.typed_results import NAMES
 
 COLORS = {"numpy": "tab:blue", "torch": "tab:orange", "tf": "tab:green"}
 LINES = {"numpy": "-", "torch": "--", "tf": ":"}
 MARKERS = {"numpy": "o", "torch": "s", "tf": "^"}
-NAMES = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow"}
 
 
 def run_label(run: dict[str, Any]) -> str:
