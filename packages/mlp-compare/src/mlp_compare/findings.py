@@ -470,7 +470,7 @@ def repeats(experiments: list[ExperimentResult]) -> list[Repeat]:
         for (ea, va), (eb, vb) in pairwise(group):
             first = {r.target: r for r in ea.runs_of(va) if r.finished}
             second = {r.target: r for r in eb.runs_of(vb) if r.finished}
-            for target in first.keys() & second.keys():
+            for target in [t for t in first if t in second]:
                 a, b = first[target], second[target]
                 if a.median_epoch_seconds and b.median_epoch_seconds:
                     found.append(
