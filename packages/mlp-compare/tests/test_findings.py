@@ -75,10 +75,15 @@ def test_the_noise_threshold_is_the_binomial_bound_of_one_seed() -> None:
 def test_a_seed_spread_replaces_the_binomial_bound() -> None:
     runs = [run("numpy", a, seed=s) for s, a in enumerate((0.970, 0.975, 0.980))]
     runs += [run("torch", a, seed=s) for s, a in enumerate((0.971, 0.976, 0.981))]
-    limit = findings.noise(experiment(runs))
-    assert abs(limit.threshold - 2 * 2**0.5 * 0.005) < 1e-9
-    assert limit.basis.startswith("2√2 σ, where σ = 0.50 points")
-    assert "over up to 3 seeds" in limit.basis
+    result = experiment(runs)
+    limit = findings.noise(result)
+    assert abs(limit.threshold - 2 * 2**0.5 * 0.005 / 3**0.5) < 1e-9  # means of 3 seeds
+    assert limit.basis.startswith("2√2 σ/√k for means over k = 3 seeds, where σ = 0.50 points")
+    (agreement,) = texts(result, "agreement")
+    assert agreement == (
+        "base: NumPy/cpu and PyTorch/cpu reach the same test accuracy within noise (means over "
+        "seeds) (spread 0.10 points, below the 0.82 points threshold)."
+    )
 
 
 def test_a_diverged_run_is_named_and_left_out_of_every_agreement() -> None:

@@ -256,3 +256,23 @@ def test_a_diverged_run_is_named_and_no_agreement_is_claimed(tmp_path: Path) -> 
     assert "same test accuracy" not in report
     assert "**Same network?** yes" not in report
     assert "parts from NumPy/cpu's trajectory" in report
+
+
+def test_images_the_frameworks_disagree_on_are_shown(quick_run: Path, tmp_path: Path) -> None:
+    """Three test images predicted otherwise by PyTorch: the gallery shows exactly them."""
+    document = json.loads((quick_run / "results.json").read_text())
+    runs = document["experiments"][0]["runs"]
+    torch_run = next(r for r in runs if r["framework"] == "torch" and r["status"] == "ok")
+    digits = list(torch_run["test_predictions"])
+    for index in (3, 50, 700):
+        digits[index] = str((int(digits[index]) + 1) % 10)
+    torch_run["test_predictions"] = "".join(digits)
+    (tmp_path / "results.json").write_text(json.dumps(document))
+    result = invoke("report", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "report.md").read_text()
+    assert "the 3 finished runs predict different digits for 3 of 2,000 test images" in report
+    assert "](plots/quick-disagreements.png)" in report
+    gallery = tmp_path / "plots/quick-disagreements.png"
+    assert gallery.read_bytes()[:8] == PNG_SIGNATURE
+    assert plt.imread(gallery)[..., :3].std() > 0.05

@@ -22,7 +22,7 @@ import numpy as np
 
 from mlp_compare import plots
 from mlp_compare.results import decode_predictions
-from mlp_compare.typed_results import ExperimentResult, Run
+from mlp_compare.typed_results import NAMES, ExperimentResult, Run
 
 GALLERY = 40  # images per gallery
 TILES = 64  # first-layer units shown
@@ -95,12 +95,13 @@ def experiment_digits(
     return written, notes
 
 
-def _grid(count: int, columns: int = 10) -> tuple[Any, np.ndarray]:
+def _grid(count: int, columns: int = 10, row_height: float = 1.3) -> tuple[Any, np.ndarray]:
+    """A figure of `count` image panels; `row_height` leaves room for each panel's title."""
     import matplotlib.pyplot as plt
 
     rows = max(1, -(-count // columns))
     figure, axes = plt.subplots(
-        rows, columns, figsize=(1.1 * columns, 1.3 * rows + 0.4), squeeze=False
+        rows, columns, figsize=(1.1 * columns, row_height * rows + 0.4), squeeze=False
     )
     for ax in axes.flat:
         ax.axis("off")
@@ -143,9 +144,10 @@ def disagreements(
         )
         ax.set_title(f"true {labels[index]}\n{guess}", fontsize=8)
     legend = ", ".join(f"{INITIALS[r.framework]} = {r.label}" for r in runs)
+    legend += "; g = on the GPU" if any(r.device == "gpu" for r in runs) else ""
     figure.suptitle(
         f"{runs[0].variant}: {len(differ)} test images with different predictions "
-        f"(first {len(shown)}; {legend}; g = on the GPU)",
+        f"(first {len(shown)}; {legend})",
         fontsize=9,
     )
     plots.save(figure, path)
@@ -160,12 +162,14 @@ def first_layer(weights_file: Path, about: dict[str, str], path: Path) -> bool:
     if weight.shape[1] != SIDE * SIDE:
         return False
     units = weight[:TILES]
-    figure, axes = _grid(len(units), columns=16)
+    figure, axes = _grid(len(units), columns=16, row_height=1.1)
+    figure.subplots_adjust(wspace=0.05, hspace=0.05)
     for ax, row in zip(axes.flat, units, strict=False):
         limit = float(np.abs(row).max()) or 1.0
         ax.imshow(row.reshape(SIDE, SIDE), cmap="RdBu_r", vmin=-limit, vmax=limit)
     figure.suptitle(
-        f"First-layer weights of {about['variant']}, {about['framework']}/{about['device']} "
+        f"First-layer weights of {about['variant']}, {NAMES[about['framework']]}/"
+        f"{about['device']} "
         f"(the most accurate run): {len(units)} of {len(weight)} hidden units, each as 28 × 28 "
         "input weights (red +, blue −)",
         fontsize=9,

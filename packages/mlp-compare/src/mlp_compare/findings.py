@@ -1,18 +1,22 @@
 """What the numbers say, as sentences: agreement, noise, divergence, speed. No layout here.
 
-Every finding is computed from typed results (`mlp_compare.typed_results`) and obeys three
+Every finding is computed from typed results (`mlp_compare.typed_results`) and obeys these
 rules, so that no sentence contradicts the tables beside it:
 
 - Only finished runs are compared. A run that diverged, failed, was interrupted or skipped is
   left out of every "same accuracy" statement and named next to it.
 - Two accuracies are "the same" only within the noise threshold (`Noise`): with several seeds,
   2√2 σ of the seed spread; with one seed, 2√2 SE, where SE = √(p(1 − p)/n) is the binomial
-  standard error of a test accuracy p measured on n images. 2√2 SE is the 95% bound of the
-  difference of two independent such estimates (p = 0.98, n = 10 000: 0.40 points).
+  standard error of a test accuracy p measured on n images. 2√2 SE is two standard errors
+  of the difference of two independent such estimates, about a 95% bound (p = 0.98,
+  n = 10 000: 0.40 points).
 - The frameworks "compute the same network" only where the lockstep equivalence stays at
   rounding level (`ROUNDING`) and no run diverged. A larger weight difference is reported as
   trajectories that part: at which step, how far, and why where the recorded update gaps
-  show it (a ReLU kink within rounding of 0; opposite Adam steps of size ≈ η).
+  show it (a ReLU kink within rounding of 0; opposite Adam steps of size ≈ η; an update that
+  differs by more than rounding (`RELATIVE`) with no kink near, i.e. another gradient).
+- Runs at chance level (below 1/classes + `CHANCE_MARGIN`) learned nothing: their equal
+  accuracies are not called agreement.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ REFERENCE = ("numpy", "cpu")
 class Finding:
     """One sentence and what kind of statement it is (tests and the summary select by kind)."""
 
-    kind: str  # agreement, disagreement, chance, excluded, equivalent, parted, speed, noise
+    # agreement, disagreement, chance, excluded, equivalent, parted, speed, noise, published
+    kind: str
     text: str
 
 
@@ -58,9 +63,36 @@ def pts(value: float) -> str:
     return f"{100 * value:.2f} points"
 
 
-def names(runs: list[Run]) -> str:
-    labels = [r.label for r in runs]
+def names(items: list[Run] | list[Score]) -> str:
+    labels = [r.label for r in items]
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+@dataclass(frozen=True)
+class Score:
+    """One target's test accuracy in one variant: the mean over its finished seeds."""
+
+    label: str
+    target: tuple[str, str]
+    accuracy: float
+    seeds: int
+
+
+def scores(experiment: ExperimentResult, variant: str) -> list[Score]:
+    """Per target that finished the variant, its (seed-mean) test accuracy, in run order."""
+    groups: dict[tuple[str, str], list[Run]] = {}
+    for run in experiment.runs_of(variant):
+        if run.finished:
+            groups.setdefault(run.target, []).append(run)
+    return [
+        Score(
+            runs[0].label,
+            target,
+            statistics.mean(r.test_accuracy or 0.0 for r in runs),
+            len(runs),
+        )
+        for target, runs in groups.items()
+    ]
 
 
 def noise(experiment: ExperimentResult, variant: str | None = None) -> Noise:
@@ -76,11 +108,12 @@ def noise(experiment: ExperimentResult, variant: str | None = None) -> Noise:
     if repeated:
         variance = statistics.mean(statistics.variance(v) for v in repeated)
         sigma = math.sqrt(variance)
-        seeds = max(len(v) for v in repeated)
+        seeds = min(len(v) for v in repeated)
         return Noise(
-            2 * math.sqrt(2) * sigma,
-            f"2√2 σ, where σ = {pts(sigma)} is the standard deviation of test accuracy over "
-            f"up to {seeds} seeds (pooled over {len(repeated)} configurations)",
+            2 * math.sqrt(2) * sigma / math.sqrt(seeds),
+            f"2√2 σ/√k for means over k = {seeds} seeds, where σ = {pts(sigma)} is the "
+            f"standard deviation of test accuracy over seeds (pooled over {len(repeated)} "
+            "configurations)",
         )
     accuracies = [
         r.test_accuracy
@@ -95,10 +128,6 @@ def noise(experiment: ExperimentResult, variant: str | None = None) -> Noise:
         f"one seed only: 2√2 SE, where SE = √(p(1 − p)/n) = {pts(se)} is the binomial "
         f"standard error of a test accuracy p = {pct(p)} on n = {n:,} images",
     )
-
-
-def at_chance(experiment: ExperimentResult, run: Run) -> bool:
-    return (run.test_accuracy or 0.0) < 1 / experiment.classes + CHANCE_MARGIN
 
 
 def not_run(experiment: ExperimentResult) -> list[Finding]:
@@ -136,38 +165,54 @@ def variant_agreement(experiment: ExperimentResult, variant: str) -> Finding:
     if len(done) < 2:
         which = f"only {done[0].label} finished" if done else "no run finished"
         return Finding("excluded", f"{variant}: {which}, so there is nothing to compare.{without}")
-    accuracies = ", ".join(f"{r.label} {pct(r.test_accuracy or 0.0)}" for r in done)
-    if all(at_chance(experiment, r) for r in done):
+    scored = scores(experiment, variant)
+    if len(scored) < 2:
+        only = f"{variant}: only {scored[0].label} finished, so there is nothing to compare."
+        return Finding("excluded", only + without)
+    mean = " (means over seeds)" if any(s.seeds > 1 for s in scored) else ""
+    accuracies = ", ".join(f"{s.label} {pct(s.accuracy)}" for s in scored)
+    if all(s.accuracy < 1 / experiment.classes + CHANCE_MARGIN for s in scored):
         chance = pct(1 / experiment.classes)
         return Finding(
             "chance",
-            f"{variant}: no finished run learned ({accuracies}; chance is {chance}), so their "
-            f"accuracies say nothing about the frameworks.{without}",
+            f"{variant}: no finished run learned ({accuracies}{mean}; chance is {chance}), so "
+            f"their accuracies say nothing about the frameworks.{without}",
         )
-    low = min(done, key=lambda r: r.test_accuracy or 0.0)
-    high = max(done, key=lambda r: r.test_accuracy or 0.0)
-    spread = (high.test_accuracy or 0.0) - (low.test_accuracy or 0.0)
+    low = min(scored, key=lambda s: s.accuracy)
+    high = max(scored, key=lambda s: s.accuracy)
+    spread = high.accuracy - low.accuracy
     if spread <= limit.threshold:
         return Finding(
             "agreement",
-            f"{variant}: {names(done)} reach the same test accuracy within noise "
+            f"{variant}: {names(scored)} reach the same test accuracy within noise{mean} "
             f"(spread {pts(spread)}, below the {pts(limit.threshold)} threshold).{without}",
         )
-    median = statistics.median(r.test_accuracy or 0.0 for r in done)
-    outliers = [r for r in done if abs((r.test_accuracy or 0.0) - median) > limit.threshold] or [
-        low,
-        high,
-    ]
+    median = statistics.median(s.accuracy for s in scored)
+    outliers = [s for s in scored if abs(s.accuracy - median) > limit.threshold] or [low, high]
     apart = "; ".join(
-        f"{r.label} {pct(r.test_accuracy or 0.0)} "
-        f"({100 * ((r.test_accuracy or 0.0) - median):+.2f} points from the median)"
-        for r in outliers
+        f"{s.label} {pct(s.accuracy)} ({100 * (s.accuracy - median):+.2f} points from the median)"
+        for s in outliers
     )
     return Finding(
         "disagreement",
         f"{variant}: the test accuracies differ by more than noise ({pts(spread)} > "
-        f"{pts(limit.threshold)}): {apart}. Over a whole run float32 rounding can send "
-        f"frameworks down different trajectories (see the equivalence below).{without}",
+        f"{pts(limit.threshold)}): {apart}. {why_apart(experiment, variant)}{without}",
+    )
+
+
+def why_apart(experiment: ExperimentResult, variant: str) -> str:
+    """What the lockstep check says about accuracies that differ beyond noise."""
+    result = experiment.equivalence
+    if result is None:
+        return "No lockstep check ran, so whether the computations differ is not shown."
+    parts = [f.kind for f in equivalence_findings(result)]
+    if "parted" in parts:
+        return "The lockstep check shows trajectories that part (see below)."
+    steps = max((len(r.epoch_seconds) for r in experiment.runs_of(variant)), default=0)
+    return (
+        f"The lockstep check ({result.steps} steps of {result.variant}) shows the same "
+        "computation to rounding, so the gap grows from rounding differences compounding "
+        f"over the whole run ({steps} epochs), not from a different formula."
     )
 
 
@@ -342,8 +387,7 @@ def agreements(experiment: ExperimentResult) -> list[Finding]:
     plain: dict[str, list[str]] = {}
     for variant, finding in found:
         if finding.kind == "agreement" and "Left out" not in finding.text:
-            done = [r for r in experiment.runs_of(variant) if r.finished]
-            plain.setdefault(names(done), []).append(variant)
+            plain.setdefault(names(scores(experiment, variant)), []).append(variant)
     merged = {who: vs for who, vs in plain.items() if len(vs) > 1}
     findings = []
     for variant, finding in found:
@@ -358,7 +402,7 @@ def agreements(experiment: ExperimentResult) -> list[Finding]:
 def merged_agreement(experiment: ExperimentResult, who: str, variants: list[str]) -> Finding:
     spreads = []
     for variant in variants:
-        accuracies = [r.test_accuracy or 0.0 for r in experiment.runs_of(variant) if r.finished]
+        accuracies = [s.accuracy for s in scores(experiment, variant)]
         spreads.append((max(accuracies) - min(accuracies), variant))
     largest, where = max(spreads)
     limits = [noise(experiment, v).threshold for v in variants]
@@ -426,7 +470,7 @@ def repeats(experiments: list[ExperimentResult]) -> list[Repeat]:
         for (ea, va), (eb, vb) in pairwise(group):
             first = {r.target: r for r in ea.runs_of(va) if r.finished}
             second = {r.target: r for r in eb.runs_of(vb) if r.finished}
-            for target in first.keys() & second.keys():
+            for target in [t for t in first if t in second]:
                 a, b = first[target], second[target]
                 if a.median_epoch_seconds and b.median_epoch_seconds:
                     found.append(
@@ -594,14 +638,14 @@ def accuracy_line(experiments: list[ExperimentResult]) -> str:
             else:
                 disagree += 1
                 disagreeing.append(f"`{experiment.name}`/{variant}")
-            done = {r.target: r for r in experiment.runs_of(variant) if r.finished}
-            reference = done.get(REFERENCE)
+            scored = {s.target: s for s in scores(experiment, variant)}
+            reference = scored.get(REFERENCE)
             if reference is None:
                 continue
-            for target, run in done.items():
+            for target, score in scored.items():
                 if target != REFERENCE:
-                    differences.setdefault(run.label, []).append(
-                        (run.test_accuracy or 0.0) - (reference.test_accuracy or 0.0)
+                    differences.setdefault(score.label, []).append(
+                        score.accuracy - reference.accuracy
                     )
     if not compared:
         return "no variant has two finished runs that learned, so there is nothing to compare."

@@ -28,11 +28,11 @@ from matplotlib.ticker import MaxNLocator
 
 from mlp_compare.findings import ROUNDING
 from mlp_compare.results import write_bytes
+from mlp_compare.typed_results import NAMES
 
 COLORS = {"numpy": "tab:blue", "torch": "tab:orange", "tf": "tab:green"}
 LINES = {"numpy": "-", "torch": "--", "tf": ":"}
 MARKERS = {"numpy": "o", "torch": "s", "tf": "^"}
-NAMES = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow"}
 
 
 def run_label(run: dict[str, Any]) -> str:
@@ -181,9 +181,10 @@ def per_class(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path
         ax.set(title=variant, xlabel="digit", ylabel="test error (%)")
         ax.set_xticks(range(10))
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(variants) :]:
         ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8)
     figure.suptitle("Test error rate per digit (lower is better)", fontsize=10)
     save(figure, path)
     return path
