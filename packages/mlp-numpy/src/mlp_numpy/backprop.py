@@ -17,9 +17,8 @@ the loss back to the input, with δ_l = ∂L/∂z_l:
 
 In the code, lists count layers from 0: layer l is index i = l − 1. Products are
 `np.dot`: for the outer product of a batch of one row, NumPy's `@` (matmul) takes
-about 10 × longer than `np.dot` (112 against 12 µs for 128 × 784, float32). A bias
-gradient is the product 1ᵀ δ_l, which NumPy computes several times faster than the
-sum δ_l.sum(axis=0) (0.7 against 4.9 µs for 64 × 128).
+about 10 × as long. A bias gradient is the product 1ᵀ δ_l, which NumPy computes 2 to 7 ×
+faster than the sum δ_l.sum(axis=0) at batch 64 (benchmarks/README.md has both timings).
 """
 
 from __future__ import annotations

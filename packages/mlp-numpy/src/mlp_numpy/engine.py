@@ -10,7 +10,7 @@ training step (`NumpyEngine.step`) on a batch of rows x with one-hot targets y i
                                      from δ_L = ∂L/∂z_L (losses.py)
     optimizer.step(w, grads, η)      optimizers.py: every parameter, in one flat array
 
-and nothing else: no update is deferred, and each step returns its own loss.
+and nothing else; `train_batches` runs one such step per batch and returns their losses.
 """
 
 from __future__ import annotations

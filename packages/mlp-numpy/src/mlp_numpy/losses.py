@@ -3,7 +3,8 @@
 `z` are the output layer's pre-activations, `a = f(z)` the network's outputs, `y` the
 one-hot targets, all of shape (N, K). `value` is the batch loss, computed in the
 arrays' dtype (float32 training reports a float32 loss); `gradient` is ∂L/∂z, where
-backpropagation starts.
+backpropagation starts (its division by N or D is a product with 1/N or 1/D, as
+PyTorch's mean reductions compute it).
 
     cross_entropy  L = (1/N) Σ_n [logsumexp(z_n) − Σ_k y_nk z_nk]      ∂L/∂z = (a − y) / N
     mse            L = (1/D) Σ (a − y)²                                ∂L/∂a = 2 (a − y) / D
@@ -44,7 +45,7 @@ class CrossEntropy:
 
     def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """∂L/∂z = (softmax(z) − y) / N."""
-        return (a - y) / len(z)
+        return (a - y) * (1 / len(z))
 
 
 class MeanSquaredError:
@@ -86,7 +87,7 @@ class BinaryCrossEntropy:
 
     def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """∂L/∂z = (σ(z) − y) / D."""
-        return (a - y) / self.divisor(*z.shape)
+        return (a - y) * (1 / self.divisor(*z.shape))
 
 
 def make_loss(

@@ -3,10 +3,10 @@
 Training runs on DEFAULT_THREADS = 1 BLAS thread unless told otherwise: by
 `train(..., threads=n)` for one training, or by `set_blas_threads(n)` for everything
 after it. The products of these networks are small (a step of 784-128-64-10 at batch
-64 multiplies at most 64 × 784 by 784 × 128), so a second thread saves little, and
-when another program takes a core, the threads of a product wait for each other and
-training slows many times over. The measurement behind this default is in
-benchmarks/README.md.
+64 multiplies at most 64 × 784 by 784 × 128): on an idle 2-core machine a second thread
+made an epoch at most about 1.6 × faster, but when other programs take the cores, the
+threads of a product wait for each other and training ran 5 to 28 × slower than on one
+thread. The measurements are in benchmarks/README.md.
 
 threadpoolctl finds the BLAS library NumPy loaded (OpenBLAS, MKL or BLIS) and sets its
 thread count; `train` sets it with `threadpoolctl.threadpool_limits`, which restores

@@ -24,7 +24,8 @@ from .spec import ModelSpec
 class Engine(Protocol):
     def train_batches(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
         """One update per consecutive slice of `order` (indices into the training
-        data); returns the float64 loss of each step."""
+        data); returns each step's loss, computed in the training dtype before the
+        step's update, as float64 numbers (docs/model-spec.md#divergence)."""
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """The network's outputs a for inputs x (rows are samples)."""
