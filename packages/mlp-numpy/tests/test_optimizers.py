@@ -111,7 +111,7 @@ def run_with_rates(spec, w0, grads, lrs):
     optimizer = make_optimizer(spec, w)
     trajectory = []
     for g, lr in zip(grads, lrs, strict=True):
-        optimizer.step(w, g * optimizer.gradient_scale(lr), lr)
+        optimizer.step(w, g.copy(), lr)  # step uses g as scratch space
         trajectory.append(w.copy())
     return trajectory
 
