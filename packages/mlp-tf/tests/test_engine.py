@@ -150,7 +150,7 @@ def test_each_convention_maps_to_its_keras_optimizer(optimizer, kind):
             r"^training\.optimizer\.weight_decay_form: Keras\'s weight_decay is decoupled",
         ),
         (
-            Optimizer("sgd", momentum=0.9, weight_decay_form="decoupled", weight_decay=1e-3),
+            Optimizer("sgd", momentum=0.9, velocity="step"),
             "float64",
             r"^training\.optimizer\.hyperparameter_precision: .* rounds momentum = 0\.9 "
             r"to float32 \(0\.8999999761581421\)",
@@ -161,3 +161,12 @@ def test_a_convention_keras_cannot_express_is_named(mnist_train, optimizer, dtyp
     x, labels = mnist_train[0][:100], mnist_train[1][:100]
     with pytest.raises(mlp_tf.ConventionError, match=message):
         mlp_tf.make_engine(small_spec(optimizer=optimizer, dtype=dtype), x, labels)
+
+
+def test_the_added_update_steps_take_exact_hyperparameters_where_asked(mnist_train):
+    x, labels = mnist_train[0][:100], mnist_train[1][:100]
+    spec = small_spec(optimizer=Optimizer("adam"), dtype="float64")
+    assert mlp_tf.make_engine(spec, x, labels).optimizer.exact_hyperparameters
+    decay = Optimizer("adam", weight_decay=1e-3, weight_decay_form="decoupled")
+    with pytest.raises(mlp_tf.ConventionError, match=r"rounds weight_decay = 0\.001"):
+        mlp_tf.make_engine(small_spec(optimizer=decay, dtype="float64"), x, labels)

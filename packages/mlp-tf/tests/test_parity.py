@@ -131,9 +131,12 @@ def test_float32_losses_match_numpy(mnist_train, name, weight_decay, factors):
 
 
 # The spec's default conventions, which no Keras built-in computes: Keras's Adam and SGD with
-# the one method Keras lets an optimizer add, update_step (mlp_tf.optimizers).
+# the one method Keras lets an optimizer add, update_step (mlp_tf.optimizers), which also
+# takes the hyperparameters exactly when the spec says so.
 DEFAULT_CONVENTIONS = {
     "paper_adam": Optimizer("adam", hyperparameter_precision="float32"),
+    "paper_adam_exact": Optimizer("adam"),
+    "gradient_velocity_exact": Optimizer("sgd", momentum=0.9),
     "gradient_velocity_nesterov": Optimizer(
         "sgd", momentum=0.9, nesterov=True, hyperparameter_precision="float32"
     ),

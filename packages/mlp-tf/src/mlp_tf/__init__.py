@@ -50,7 +50,8 @@ def make_engine(
     model on `device` ("auto", "cpu" or "gpu"), starting from `layers` or, when None, from
     `mlp_numpy.init.initial_layers(spec)`.
 
-    `deterministic=True` switches on TensorFlow's op determinism for the whole process.
+    `deterministic=True` switches on TensorFlow's op determinism for the whole process
+    (under which Keras compiles models without XLA).
     `jit_compile` and `steps_per_execution` go to `model.compile`: XLA (the default) fuses
     each step into a few kernels, and each call into the compiled function runs up to
     `steps_per_execution` steps. Raises `ConventionError` for an optimizer convention Keras

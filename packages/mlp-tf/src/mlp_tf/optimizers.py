@@ -15,9 +15,13 @@ add, `update_step`, on the built-in (its state, casts and decoupled decay unchan
                           (Nesterov w ← w − η (g + μ v))
     PaperAdam             eps_placement = "sqrt_v_hat":  w ← w − η m̂ / (√v̂ + ε)
 
+These two bring μ and β to the variable's dtype as the spec's hyperparameter_precision
+says: rounded through float32 as Keras's built-ins do, or exactly.
+
 The others are a `ConventionError` naming the field: coupled weight decay with momentum
 or Adam (Keras's `weight_decay` is decoupled only), and hyperparameter_precision =
-"exact" in float64 training wherever Keras would round a hyperparameter to float32.
+"exact" in float64 training wherever a Keras built-in would round a hyperparameter to
+float32.
 """
 
 import keras
@@ -31,30 +35,54 @@ class ConventionError(SpecError):
     """The spec names an optimizer convention that Keras cannot express."""
 
 
-class GradientVelocitySGD(keras.optimizers.SGD):
+class _SpecHyperparameters:
+    """How an `update_step` added here brings a Python-float hyperparameter to the
+    variable's dtype: as Keras's built-ins do (`ops.cast`, which rounds through float32 in
+    the TensorFlow backend) or, with `exact_hyperparameters`, at that dtype's precision."""
+
+    exact_hyperparameters = False
+
+    def _hyperparameter(self, value, dtype):
+        if self.exact_hyperparameters:
+            return ops.convert_to_tensor(value, dtype)
+        return ops.cast(value, dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "exact_hyperparameters": self.exact_hyperparameters}
+
+
+class GradientVelocitySGD(_SpecHyperparameters, keras.optimizers.SGD):
     """Keras's SGD with the velocity in units of gradients (PyTorch's form):
     v ← μ v + g;  w ← w − η v,  or with Nesterov  w ← w − η (g + μ v)."""
+
+    def __init__(self, *args, exact_hyperparameters: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.exact_hyperparameters = exact_hyperparameters
 
     def update_step(self, gradient, variable, learning_rate):
         learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
-        momentum = ops.cast(self.momentum, variable.dtype)
+        momentum = self._hyperparameter(self.momentum, variable.dtype)
         v = self.momentums[self._get_variable_index(variable)]
         self.assign(v, ops.add(ops.multiply(v, momentum), gradient))  # v ← μ v + g
         step = ops.add(gradient, ops.multiply(v, momentum)) if self.nesterov else v
         self.assign_sub(variable, ops.multiply(step, learning_rate))  # w ← w − η v
 
 
-class PaperAdam(keras.optimizers.Adam):
+class PaperAdam(_SpecHyperparameters, keras.optimizers.Adam):
     """Keras's Adam with ε added after the bias correction (Kingma & Ba, Algorithm 1, and
     PyTorch): w ← w − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)  =  w − η m̂ / (√v̂ + ε)."""
+
+    def __init__(self, *args, exact_hyperparameters: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.exact_hyperparameters = exact_hyperparameters
 
     def update_step(self, gradient, variable, learning_rate):
         lr = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         local_step = ops.cast(self.iterations + 1, variable.dtype)
-        beta_1_power = ops.power(ops.cast(self.beta_1, variable.dtype), local_step)
-        beta_2_power = ops.power(ops.cast(self.beta_2, variable.dtype), local_step)
+        beta_1_power = ops.power(self._hyperparameter(self.beta_1, variable.dtype), local_step)
+        beta_2_power = ops.power(self._hyperparameter(self.beta_2, variable.dtype), local_step)
         m = self._momentums[self._get_variable_index(variable)]
         v = self._velocities[self._get_variable_index(variable)]
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
@@ -64,11 +92,22 @@ class PaperAdam(keras.optimizers.Adam):
         self.assign_sub(variable, ops.multiply(step, lr / (1 - beta_1_power)))
 
 
+def uses_added_update_step(spec: Optimizer) -> bool:
+    """Whether `spec` needs one of the `update_step`s added here (GradientVelocitySGD,
+    PaperAdam) instead of Keras's own."""
+    if spec.name == "sgd":
+        return spec.momentum > 0 and spec.velocity == "gradient"
+    return spec.eps_placement == "sqrt_v_hat"
+
+
 def rounded_by_keras(spec: Optimizer) -> dict[str, float]:
     """The hyperparameters Keras's TensorFlow backend rounds to float32 in float64
     training (it casts a Python float through a float32 tensor): SGD's momentum, Adam's
-    β₁ and β₂ in the powers βᵗ, and the weight decay."""
-    names = ["momentum"] if spec.name == "sgd" else ["beta1", "beta2"]
+    β₁ and β₂ in the powers βᵗ, and the weight decay. The `update_step`s added here
+    bring them exactly where the spec asks it, so only the weight decay remains there."""
+    names = []
+    if not uses_added_update_step(spec):
+        names = ["momentum"] if spec.name == "sgd" else ["beta1", "beta2"]
     if spec.weight_decay:
         names.append("weight_decay")
     return {name: getattr(spec, name) for name in names}
@@ -105,14 +144,13 @@ def make_optimizer(spec: Optimizer, dtype: str) -> keras.optimizers.Optimizer:
     """
     check_conventions(spec, dtype)
     decay = spec.weight_decay or None  # Keras: None is no decay
+    exact = spec.hyperparameter_precision == "exact"
     if spec.name == "sgd":
-        sgd = GradientVelocitySGD if spec.momentum and spec.velocity == "gradient" else None
-        return (sgd or keras.optimizers.SGD)(
-            0.0, momentum=spec.momentum, nesterov=spec.nesterov, weight_decay=decay
-        )
-    adam = PaperAdam if spec.eps_placement == "sqrt_v_hat" else None
-    if adam is None and decay:
-        adam = keras.optimizers.AdamW
-    return (adam or keras.optimizers.Adam)(
-        0.0, beta_1=spec.beta1, beta_2=spec.beta2, epsilon=spec.eps, weight_decay=decay
-    )
+        options = dict(momentum=spec.momentum, nesterov=spec.nesterov, weight_decay=decay)
+        if uses_added_update_step(spec):
+            return GradientVelocitySGD(0.0, exact_hyperparameters=exact, **options)
+        return keras.optimizers.SGD(0.0, **options)
+    options = dict(beta_1=spec.beta1, beta_2=spec.beta2, epsilon=spec.eps, weight_decay=decay)
+    if uses_added_update_step(spec):
+        return PaperAdam(0.0, exact_hyperparameters=exact, **options)
+    return (keras.optimizers.AdamW if decay else keras.optimizers.Adam)(0.0, **options)
