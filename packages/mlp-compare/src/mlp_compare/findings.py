@@ -729,3 +729,37 @@ def loss_split_summary(splits: list[LossSplit]) -> Finding | None:
         f"{pts(framework)} on average and the method (the loss) by {pts(method)}: the gap "
         + ("is mostly the method." if method > framework else "is mostly the framework."),
     )
+
+
+def seed_mean_findings(experiment: ExperimentResult) -> list[Finding]:
+    """With repeats over seeds: per variant, do the frameworks' mean test accuracies differ
+    beyond the seed spread? The bound for two means of k seeds is 2√2 σ / √k, σ the pooled
+    standard deviation over seeds of the configurations compared."""
+    findings = []
+    for variant in dict.fromkeys(r.variant for r in experiment.runs):
+        groups: dict[str, list[float]] = {}
+        for run in experiment.finished:
+            if run.variant == variant and run.test_accuracy is not None:
+                groups.setdefault(run.label, []).append(run.test_accuracy)
+        repeated = {label: v for label, v in groups.items() if len(v) > 1}
+        if len(repeated) < 2:
+            continue
+        sigma = math.sqrt(statistics.mean(statistics.variance(v) for v in repeated.values()))
+        seeds = min(len(v) for v in repeated.values())
+        bound = 2 * math.sqrt(2) * sigma / math.sqrt(seeds)
+        means = {label: statistics.fmean(v) for label, v in repeated.items()}
+        spread = max(means.values()) - min(means.values())
+        listed = ", ".join(
+            f"{label} {pct(m)} ± {pts(statistics.stdev(repeated[label]))}"
+            for label, m in means.items()
+        )
+        verdict = "within" if spread <= bound else "beyond"
+        findings.append(
+            Finding(
+                "noise",
+                f"{variant}: mean test accuracy over {seeds} seeds (± standard deviation): "
+                f"{listed}; the means differ by {pts(spread)}, {verdict} the seed spread "
+                f"(2√2 σ/√k = {pts(bound)}, σ = {pts(sigma)} pooled over seeds).",
+            )
+        )
+    return findings
