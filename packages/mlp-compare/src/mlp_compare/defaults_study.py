@@ -200,7 +200,8 @@ def accuracies(experiment: ExperimentResult, variant: str, framework: str) -> li
 def _reason(experiment: ExperimentResult, variant: str, framework: str) -> str:
     for run in experiment.runs:
         if run.variant == variant and run.framework == framework and not run.finished:
-            return (run.reason or run.status).split(": ", 1)[-1][:160]
+            reason = (run.reason or run.status).split(": ", 1)[-1]
+            return reason if len(reason) <= 120 else reason[:120].rsplit(" ", 1)[0] + " …"
     return "no finished run"
 
 
