@@ -228,6 +228,8 @@ def table(raw: dict[str, Any], experiment: ExperimentResult) -> list[str]:
     ]
     for row in ROWS:
         effects = "; ".join(effect(experiment, row.variant, BASE, f).text() for f in FRAMEWORKS)
+        if row.variant == "framework-order":
+            effects += " (NumPy's own shuffling is the shared order: the same runs as the base)"
         w = weights[row.variant]
         lines.append(
             f"| {row.default} | {row.pytorch} | {row.keras} | {effects} | "
