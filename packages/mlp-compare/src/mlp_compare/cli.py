@@ -25,6 +25,7 @@ from mlp_compare.experiment import (
     load_experiment,
     shipped_names,
 )
+from mlp_compare.seeds import SeedsError, parse_seeds
 from mlp_numpy.files import UnwritableError
 from mlp_numpy.metrics import evaluate as evaluate_proba
 from mlp_numpy.preprocessing import SCALINGS, Preprocessing, standardized
@@ -75,6 +76,11 @@ EXPERIMENT = click.option(
 )
 EPOCHS = click.option("--epochs", type=click.IntRange(min=1), help="Override training.epochs.")
 SEED = click.option("--seed", type=click.IntRange(min=0), help="Override training.seed.")
+SEEDS = click.option(
+    "--seeds",
+    help="Run every configuration once per seed: a range (0-4) or a list (0,3,7); results "
+    "hold each metric's mean and spread. Overrides the experiment's seeds.",
+)
 THREADS = click.option(
     "--threads",
     default=1,
@@ -86,10 +92,16 @@ THREADS = click.option(
 )
 
 
-def experiments_for(name: str, epochs: int | None, seed: int | None) -> list[Experiment]:
+def experiments_for(
+    name: str, epochs: int | None, seed: int | None, seeds: str | None = None
+) -> list[Experiment]:
     names = shipped_names() if name == "all" else [name]
     try:
-        return [load_experiment(n, epochs=epochs, seed=seed) for n in names]
+        repeats = None if seeds is None else parse_seeds(seeds)
+    except SeedsError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--seeds: "), param_hint="--seeds") from None
+    try:
+        return [load_experiment(n, epochs=epochs, seed=seed, seeds=repeats) for n in names]
     except ExperimentError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -157,6 +169,7 @@ def main() -> None:
 @EXPERIMENT
 @EPOCHS
 @SEED
+@SEEDS
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -179,6 +192,7 @@ def run(
     experiment: str,
     epochs: int | None,
     seed: int | None,
+    seeds: str | None,
     out: Path | None,
     equivalence_steps: int,
     threads: int,
@@ -199,7 +213,9 @@ def run(
         raise click.UsageError(
             "--all already means every framework and device; drop --framework/--device"
         )
-    chosen = experiments_for(experiment, epochs, seed)
+    if seed is not None and seeds is not None:
+        raise click.UsageError("--seed and --seeds exclude each other: use --seeds N for one seed")
+    chosen = experiments_for(experiment, epochs, seed, seeds)
     frameworks = [fw.get(name) for name in (framework or list(fw.REGISTRY))]
     fw.set_threads(threads, frameworks)
     plan = targets(frameworks, device or list(fw.DEVICES))
@@ -632,3 +648,26 @@ def report(folder: Path, equivalence_steps: int | None, threads: int) -> None:
         write_json(folder / "results.json", results)
     written = render(folder, results)
     click.echo(f"wrote {len(written)} files; report: {folder / 'report.md'}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+def defaults(as_json: bool) -> None:
+    """Each framework's defaults, read from the installed PyTorch and Keras where they expose
+    them, beside the spec fields that reproduce them (docs/model-spec.md#framework-defaults)."""
+    from mlp_compare.installed_defaults import installed_defaults
+
+    table = installed_defaults()
+    if as_json:
+        click.echo(json.dumps(table, indent=1))
+        return
+    versions = ", ".join(f"{k} {v or 'not installed'}" for k, v in table["versions"].items())
+    click.echo(f"Framework defaults ({versions}):")
+    for row in table["defaults"]:
+        click.echo(f"  {row['default']}  [{row['field']}]")
+        for name in ("torch", "keras"):
+            side = row[name]
+            click.echo(
+                f"    {name:<6} {side['installed']!s:<28} spec: {side['spec']!s:<18} "
+                f"({side['source']})"
+            )

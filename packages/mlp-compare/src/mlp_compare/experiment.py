@@ -3,7 +3,9 @@
 An experiment is one TOML file. Its `[network]`, `[loss]`, `[init]` and `[training]` tables are a
 model spec exactly as in docs/model-spec.md (checked by `mlp_numpy.spec`); the other tables are:
 
-    [experiment]  name, title, description
+    [experiment]  name, title, description, seeds (a list, or a range "0-4": each
+                  configuration runs once per seed), study ("defaults": the
+                  framework-defaults study, mlp_compare.defaults_study)
     [data]        which images train and test, and how pixels are scaled
     [published]   the result the experiment revisits: source, summary, [[published.results]]
     [[variants]]  name, description, `set` (spec fields to override), `init_from`
@@ -17,11 +19,12 @@ from __future__ import annotations
 
 import copy
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mlp_compare.seeds import SeedsError, parse_seeds
 from mlp_numpy.spec import ModelSpec, SpecError
 
 SPEC_TABLES = ("network", "loss", "init", "training")
@@ -30,6 +33,7 @@ SCALINGS = ("normalize", "standardize")
 # The order of `--experiment all` and of `list`; files shipped later sort after these.
 SHIPPED_ORDER = ("quick", "baseline", "methodology", "sgd-deep", "adam", "tiny-full-batch", "best")
 DEFAULT_EXPERIMENT = "baseline"
+STUDIES = ("defaults",)  # experiment.study: the analyses a run adds to its experiment's record
 PUBLISHED_FRAMEWORKS = ("numpy", "torch", "tf", "all")  # "all": a figure every framework targets
 
 
@@ -94,6 +98,8 @@ class Experiment:
     published: Published
     spec_dict: dict[str, Any]
     variants: tuple[Variant, ...] = field(default=())
+    seeds: tuple[int, ...] = ()  # empty: the spec's training.seed only
+    study: str | None = None
 
     def variant(self, name: str) -> Variant:
         for variant in self.variants:
@@ -115,6 +121,8 @@ class Experiment:
                 "results": [dict(r.__dict__) for r in self.published.results],
             },
             "spec": self.spec_dict,
+            "seeds": list(self.seeds),
+            "study": self.study,
             "variants": [
                 {
                     "name": v.name,
@@ -137,11 +145,16 @@ def shipped_names() -> list[str]:
 
 
 def load_experiment(
-    name_or_file: str, *, epochs: int | None = None, seed: int | None = None
+    name_or_file: str,
+    *,
+    epochs: int | None = None,
+    seed: int | None = None,
+    seeds: tuple[int, ...] | None = None,
 ) -> Experiment:
     """A shipped experiment by name, or a user's TOML file by path.
 
-    `epochs` and `seed`, when given, replace `training.epochs`/`training.seed` in every variant.
+    `epochs` and `seed`, when given, replace `training.epochs`/`training.seed` in every variant;
+    `seeds` replaces the experiment's seeds (`seed` then means one seed, no repeats).
     """
     path = Path(name_or_file)
     if path.suffix == ".toml" or path.exists():
@@ -161,9 +174,12 @@ def load_experiment(
     except tomllib.TOMLDecodeError as exc:
         raise ExperimentError(f"{source}: not valid TOML: {exc}") from None
     try:
-        return parse_experiment(table, source=source, epochs=epochs, seed=seed)
+        experiment = parse_experiment(table, source=source, epochs=epochs, seed=seed)
     except (ExperimentError, SpecError) as exc:
         raise ExperimentError(f"{source}: {exc}") from None
+    if seed is not None:
+        return replace(experiment, seeds=())
+    return experiment if seeds is None else replace(experiment, seeds=seeds)
 
 
 def parse_experiment(
@@ -173,7 +189,7 @@ def parse_experiment(
     known = {"experiment", "data", "published", "variants", *SPEC_TABLES}
     _no_unknown(table, known, "")
     meta = _table(table, "experiment")
-    _no_unknown(meta, {"name", "title", "description"}, "experiment.")
+    _no_unknown(meta, {"name", "title", "description", "seeds", "study"}, "experiment.")
     name = _required_str(meta, "name", "experiment.")
     spec_dict = {key: copy.deepcopy(table[key]) for key in SPEC_TABLES if key in table}
     if "network" not in spec_dict:
@@ -195,7 +211,27 @@ def parse_experiment(
         published=_parse_published(_table(table, "published")),
         spec_dict=base.to_dict(),
         variants=variants,
+        seeds=_parse_seeds(meta),
+        study=_parse_study(meta),
     )
+
+
+def _parse_seeds(meta: dict[str, Any]) -> tuple[int, ...]:
+    if "seeds" not in meta:
+        return ()
+    try:
+        return parse_seeds(meta["seeds"], "experiment.seeds")
+    except SeedsError as exc:
+        raise ExperimentError(str(exc)) from None
+
+
+def _parse_study(meta: dict[str, Any]) -> str | None:
+    study = _str(meta, "study", "experiment.")
+    if study is not None and study not in STUDIES:
+        raise ExperimentError(
+            f"experiment.study: must be one of {', '.join(STUDIES)}, got {study!r}"
+        )
+    return study
 
 
 def _parse_data(data: dict[str, Any]) -> DataSpec:

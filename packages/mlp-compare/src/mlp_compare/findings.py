@@ -216,6 +216,11 @@ def why_apart(experiment: ExperimentResult, variant: str) -> str:
     )
 
 
+def _accuracy_spread(runs: list[Run]) -> float:
+    values = [r.test_accuracy or 0.0 for r in runs]
+    return max(values) - min(values) if len(values) > 1 else 0.0
+
+
 def equivalence_findings(result: Equivalence) -> list[Finding]:
     """One sentence per framework: on the reference's trajectory, or where it parts from it."""
     bound = ROUNDING[result.dtype]

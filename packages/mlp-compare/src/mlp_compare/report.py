@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from mlp_compare import digits, findings, plots
+from mlp_compare import defaults_study, digits, findings, plots
 from mlp_compare.results import write_text
 from mlp_compare.typed_results import NAMES, ExperimentResult, experiments
 
@@ -243,6 +243,8 @@ def experiment_lines(
     sentences = findings.experiment_findings(experiment)
     sentences += findings.against_published(experiment)
     lines += [f"- {f.text}" for f in sentences]
+    lines += defaults_study.seed_table(raw)
+    lines += defaults_study.report_lines(raw, experiment)
     splits = findings.loss_splits(experiment)
     if splits:
         lines += ["", *loss_split_table(splits)]

@@ -11,21 +11,23 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from mlp_compare import data as data_module
+from mlp_compare import defaults_study
 from mlp_compare.equivalence import run_equivalence
 from mlp_compare.experiment import Experiment, Variant
 from mlp_compare.frameworks import Framework
 from mlp_compare.results import encode_predictions, now, run_metrics, write_json
+from mlp_compare.seeds import summarize
 from mlp_numpy import Layer
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.metrics import evaluate
-from mlp_numpy.spec import ModelSpec
+from mlp_numpy.spec import ModelSpec, SpecError
 from mlp_numpy.training import DivergenceError
 
 
@@ -94,6 +96,18 @@ def epoch_dict(record: Any) -> dict[str, Any]:
     }
 
 
+def with_seeds(variant: Variant, seeds: tuple[int, ...]) -> list[Variant]:
+    """The variant once per seed (its `training.seed` replaced), or as it is without seeds."""
+    if not seeds:
+        return [variant]
+    return [
+        replace(
+            variant, spec=replace(variant.spec, training=replace(variant.spec.training, seed=s))
+        )
+        for s in seeds
+    ]
+
+
 def parameter_count(layers: list[Layer]) -> int:
     return sum(
         layer.weight.size + (0 if layer.bias is None else layer.bias.size) for layer in layers
@@ -110,7 +124,7 @@ class Runner:
         self.results = results
         self.display = display
         self.stop = stop
-        self.final_layers: dict[tuple[str, str], list[Layer]] = {}
+        self.final_layers: dict[tuple[str, str, int], list[Layer]] = {}
         self.best_accuracy: dict[str, float] = {}
         self.save()
 
@@ -140,15 +154,22 @@ class Runner:
         self.save()
         for variant in experiment.variants:
             for target in plan:
-                if self.stop.requested:
-                    raise StopRequested
-                entry, model = self._run(experiment, variant, target, dataset)
-                if model is not None:
-                    self._keep_if_best(record, entry, model)
-                record["runs"].append(entry)
-                self.save()
-                if entry["status"] == "interrupted":
-                    raise StopRequested
+                for seeded in with_seeds(variant, experiment.seeds):
+                    if self.stop.requested:
+                        raise StopRequested
+                    entry, model = self._run(experiment, seeded, target, dataset)
+                    if model is not None:
+                        self._keep_if_best(record, entry, model)
+                    record["runs"].append(entry)
+                    self.save()
+                    if entry["status"] == "interrupted":
+                        raise StopRequested
+        if experiment.seeds:
+            record["seed_summary"] = summarize(record["runs"])
+        if experiment.study == "defaults" and not self.stop.requested:
+            self.display.message(f"{experiment.name}: the defaults' effect on the weights")
+            record["defaults_study"] = defaults_study.measure(experiment, dataset.train)
+            self.save()
         runnable = [t for t in plan if t.reason is None]
         if equivalence_steps > 0 and len(runnable) > 1 and not self.stop.requested:
             variant = next(v for v in experiment.variants if v.init_from is None)
@@ -202,8 +223,9 @@ class Runner:
             self.display.finish_run(label, entry)
             return entry, None
         layers = None
+        seed = variant.spec.training.seed
         if variant.init_from is not None:
-            layers = self.final_layers.get((experiment.name, variant.init_from))
+            layers = self.final_layers.get((experiment.name, variant.init_from, seed))
             if layers is None:
                 entry["reason"] = (
                     f"starts from the weights of the NumPy run of {variant.init_from!r}, "
@@ -229,9 +251,11 @@ class Runner:
             entry.update(status="ok", reason=None, history=history, metrics=metrics)
             entry["test_predictions"] = predictions
             if target.framework.name == "numpy" and target.device == "cpu":
-                self.final_layers[(experiment.name, variant.name)] = model.layers()
+                self.final_layers[(experiment.name, variant.name, seed)] = model.layers()
         except (StopRequested, KeyboardInterrupt):
             entry["status"], entry["reason"] = "interrupted", "stopped by the user (Ctrl-C)"
+        except SpecError as exc:  # a spec option the framework has no built-in for
+            entry["status"], entry["reason"] = "skipped", str(exc)
         except DivergenceError as exc:
             entry["status"], entry["reason"] = "diverged", str(exc)
             entry["divergence"] = {"epoch": exc.epoch, "step": exc.step, "lr": exc.lr}

@@ -91,7 +91,7 @@ class Backprop:
         self.dtype = np.dtype(dtype)
         self.activation = hidden_activation(network.hidden, network.leaky_slope)
         self.output = output_activation(network.output)
-        self.loss = make_loss(loss.name, loss.reduction, self.output)
+        self.loss = make_loss(loss.name, loss.reduction, self.output, loss.form)
         self.params = Parameters(network, self.dtype)  # W_l, b_l
         self.grads = Parameters(network, self.dtype)  # ∂L/∂W_l, ∂L/∂b_l, written by backward
 

@@ -24,6 +24,7 @@ def draw(init: Init, rng: np.random.Generator, shape: tuple[int, ...], fan_in: i
     xavier_uniform  U(−b, b),  b = √(6 / (fan_in + fan_out))
     he_normal       N(0, 2 / fan_in)
     he_uniform      U(−b, b),  b = √(6 / fan_in)
+    fan_in_uniform  U(−b, b),  b = 1 / √fan_in   (PyTorch nn.Linear's weights and biases)
     """
     scheme = init.scheme
     if scheme == "normal":
@@ -39,6 +40,9 @@ def draw(init: Init, rng: np.random.Generator, shape: tuple[int, ...], fan_in: i
         return rng.normal(0.0, math.sqrt(2.0 / fan_in), shape)
     if scheme == "he_uniform":
         bound = math.sqrt(6.0 / fan_in)
+        return rng.uniform(-bound, bound, shape)
+    if scheme == "fan_in_uniform":
+        bound = 1.0 / math.sqrt(fan_in)
         return rng.uniform(-bound, bound, shape)
     raise ValueError(f"init.scheme: {scheme!r} does not draw random weights")
 

@@ -32,9 +32,18 @@ INIT_SCHEMES = (
     "xavier_uniform",
     "he_normal",
     "he_uniform",
+    "fan_in_uniform",
     "file",
 )
 INIT_BIASES = ("zeros", "like_weights")
+# Who draws the initial arrays: the reference (the same arrays in every backend) or each
+# backend's framework with its own initializers and generator (docs/model-spec.md#initialization).
+INIT_DRAWS = ("reference", "framework")
+# The cross-entropy's input (docs/model-spec.md#loss-forms): the stable form from the logits,
+# Keras's from clipped probabilities, PyTorch BCELoss's with its log clamped at −100.
+LOSS_FORMS = ("logits", "clipped_probabilities", "clamped_log")
+# Which order the samples are seen in (docs/model-spec.md#batch-order).
+BATCH_ORDERS = ("shared", "framework")
 OPTIMIZERS = ("sgd", "adam")
 # The optimizer conventions (docs/model-spec.md#optimizer-conventions): the first of each is the
 # default (PyTorch's and the papers'), the second Keras's.
@@ -120,10 +129,15 @@ class Loss:
 
     name: str = "cross_entropy"
     reduction: str = "mean"
+    form: str = "logits"
 
     def __post_init__(self) -> None:
         _check_choice("loss.name", self.name, LOSSES)
         _check_choice("loss.reduction", self.reduction, REDUCTIONS)
+        _check_choice("loss.form", self.form, LOSS_FORMS)
+        needs = {"clipped_probabilities": "cross_entropy", "clamped_log": "bce"}.get(self.form)
+        if needs is not None and self.name != needs:
+            _fail("loss.form", f'"{self.form}" is a form of name = "{needs}", got "{self.name}"')
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,7 @@ class Init:
     high: float = 0.5
     bias: str = "zeros"
     path: str | None = None
+    draw: str = "reference"
 
     def __post_init__(self) -> None:
         _check_choice("init.scheme", self.scheme, INIT_SCHEMES)
@@ -149,6 +164,9 @@ class Init:
             _fail("init.path", f"must be a string, got {self.path!r}")
         if self.scheme == "file" and not self.path:
             _fail("init.path", 'is required by init.scheme = "file"')
+        _check_choice("init.draw", self.draw, INIT_DRAWS)
+        if self.draw == "framework" and self.scheme in ("normal", "uniform", "file"):
+            _fail("init.draw", f'"framework" draws a named scheme, not "{self.scheme}"')
 
 
 @dataclass(frozen=True)
@@ -264,7 +282,9 @@ class Training:
     """The training loop: batches, epochs, seed, precision, optimizer and schedule.
 
     `batch_size=None` trains on the full set in one batch ("full" in files).
-    `train_eval_size` and `patience` are 0 when off.
+    `train_eval_size` and `patience` are 0 when off. `batch_order` is "shared" (every
+    backend sees `mlp_numpy.batches.epoch_batches`) or "framework" (each framework shuffles
+    with its own generator); `tf32` allows TensorFloat-32 in float32 products on GPUs.
     """
 
     batch_size: int | None = 64
@@ -275,6 +295,8 @@ class Training:
     dtype: str = "float32"
     train_eval_size: int = 0
     patience: int = 0
+    batch_order: str = "shared"
+    tf32: bool = False
     optimizer: Optimizer = field(default_factory=Optimizer)
     schedule: Schedule = field(default_factory=Schedule)
 
@@ -288,6 +310,8 @@ class Training:
         _check_choice("training.dtype", self.dtype, DTYPES)
         _check_int("training.train_eval_size", self.train_eval_size, 0)
         _check_int("training.patience", self.patience, 0)
+        _check_choice("training.batch_order", self.batch_order, BATCH_ORDERS)
+        _check_bool("training.tf32", self.tf32)
         if not isinstance(self.optimizer, Optimizer):
             _fail("training.optimizer", "must be an Optimizer")
         if not isinstance(self.schedule, Schedule):

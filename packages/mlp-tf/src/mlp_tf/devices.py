@@ -26,3 +26,10 @@ def resolve_device(device: str) -> tuple[str, str]:
     if name not in available:
         raise ValueError(f"device {device!r} is not available; available devices: {available}")
     return name, f"/{name.upper()}:0"
+
+
+def set_tf32(allowed: bool) -> None:
+    """Allow or forbid TensorFloat-32 in float32 products on GPUs (`training.tf32`):
+    `tf.config.experimental.enable_tensor_float_32_execution`, process-wide (TensorFlow's
+    default: allowed). It changes nothing on the CPU or in float64."""
+    tf.config.experimental.enable_tensor_float_32_execution(allowed)

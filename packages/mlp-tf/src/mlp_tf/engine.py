@@ -30,10 +30,11 @@ from mlp_numpy.inputs import check_inputs, check_labels, one_hot
 from mlp_numpy.layer import check_layers
 from mlp_numpy.spec import ModelSpec
 
-from .devices import resolve_device
+from .devices import resolve_device, set_tf32
+from .initializers import framework_layers
 from .losses import from_logits, make_loss
 from .model import OUTPUT_ACTIVATIONS, dense_layers, keras_floatx, sequential
-from .optimizers import make_optimizer
+from .optimizers import ConventionError, make_optimizer
 
 STEPS_PER_EXECUTION = 100  # one epoch in one execution was measured slower (README)
 
@@ -92,8 +93,20 @@ class TFEngine:
             raise ValueError(f"x: expected shape (N, {network.layers[0]}), got {x.shape}")
         x = check_inputs(x, network.layers[0])
         labels = check_labels(labels, len(x), network.num_classes)
-        layers = initial_layers(spec) if layers is None else layers
+        if layers is None:
+            drawn_by_keras = spec.init.draw == "framework" and spec.init.scheme != "file"
+            layers = framework_layers(spec) if drawn_by_keras else initial_layers(spec)
         check_layers(network, layers)
+        training = spec.training
+        # batch_order = "framework": model.fit(shuffle=True) shuffles with TensorFlow's seed.
+        self.shuffled_by_keras = training.batch_order == "framework" and training.shuffle
+        if self.shuffled_by_keras and training.drop_last:
+            raise ConventionError(
+                'training.batch_order: Keras\'s fit(shuffle=True) has no drop_last; use "shared"'
+            )
+        if self.shuffled_by_keras:
+            tf.random.set_seed(training.seed)
+        set_tf32(training.tf32)
 
         self.spec = spec
         self.device, self.tf_device = resolve_device(device)
@@ -161,8 +174,26 @@ class TFEngine:
         return self._step_losses.numpy()[(first + np.arange(steps)) % capacity]
 
     def train_batches(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
-        """One update per consecutive slice of `order`; the float64 loss of each step."""
+        """One update per consecutive slice of `order`; the float64 loss of each step.
+
+        With `batch_order = "framework"` Keras orders the epoch itself: `model.fit(x, y,
+        batch_size, shuffle=True)` on the whole training set (`order` gives only its length).
+        """
+        if self.shuffled_by_keras:
+            return self._fit_shuffled(len(order), batch_size, lr)
         return self._fit(np.asarray(order, dtype=np.int64), batch_size, lr)
+
+    def _fit_shuffled(self, n: int, batch_size: int, lr: float) -> np.ndarray:
+        """One `model.fit(shuffle=True)` epoch over the training arrays; each step's loss."""
+        steps = -(-n // batch_size)
+        capacity = self._step_losses.shape[0]
+        self.optimizer.learning_rate = lr
+        first = int(self.optimizer.iterations.numpy())
+        with tf.device(self.tf_device):
+            self.model.fit(
+                self._x, self._y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True
+            )
+        return self._step_losses.numpy()[(first + np.arange(steps)) % capacity]
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """The network's outputs for inputs x (rows are samples)."""

@@ -48,3 +48,10 @@ def check_dtype(device: torch.device, dtype: torch.dtype) -> None:
     """Raise ValueError when `device` cannot hold `dtype` (MPS has no float64)."""
     if device.type == "mps" and dtype == torch.float64:
         raise ValueError("training.dtype: float64 is not supported on mps; use float32 or cpu")
+
+
+def set_tf32(allowed: bool) -> None:
+    """Allow or forbid TensorFloat-32 in CUDA float32 matrix products (`training.tf32`):
+    `torch.backends.cuda.matmul.allow_tf32`, a process-wide switch (PyTorch's default: off).
+    It changes nothing on the CPU or in float64."""
+    torch.backends.cuda.matmul.allow_tf32 = allowed

@@ -32,7 +32,8 @@ from mlp_numpy.init import initial_layers
 from mlp_numpy.inputs import check_inputs, check_labels
 from mlp_numpy.spec import ModelSpec
 
-from .devices import check_dtype, resolve_device
+from .devices import check_dtype, resolve_device, set_tf32
+from .initializers import framework_layers
 from .losses import loss_function, targets
 from .network import MLP, load_layers, module_layers
 from .optimizers import make_optimizer
@@ -64,8 +65,14 @@ class TorchEngine:
         self.device = resolve_device(device)
         self.dtype = DTYPES[spec.training.dtype]
         check_dtype(self.device, self.dtype)
+        set_tf32(spec.training.tf32)
         self.module = MLP(network, dtype=self.dtype, device=self.device)
-        self.set_layers(initial_layers(spec) if layers is None else layers)
+        if layers is None:
+            drawn_by_torch = spec.init.draw == "framework" and spec.init.scheme != "file"
+            layers = framework_layers(spec, self.dtype) if drawn_by_torch else initial_layers(spec)
+        self.set_layers(layers)
+        # batch_order = "framework": a DataLoader's RandomSampler order, from this generator.
+        self.generator = torch.Generator().manual_seed(spec.training.seed)
         self.optimizer = make_optimizer(
             spec.training.optimizer, self.module.parameters(), fused=fused
         )
@@ -97,6 +104,22 @@ class TorchEngine:
         torch.index_select(self.targets, 0, index, out=ys)
         return xs, ys
 
+    def epoch_order(self, order: np.ndarray) -> Tensor:
+        """The epoch's sample order: the shared `order`, or with `batch_order = "framework"`
+        (and shuffling) PyTorch's own, drawn from `g` as each full epoch of a
+        `DataLoader(shuffle=True, generator=g)` draws it: its iterator's base seed (one
+        int64), its `RandomSampler`'s `torch.randperm(n, generator=g)` (cut to
+        `len(order)`), and the sampler's draw for the remaining `num_samples % n = 0`
+        samples, one more `randperm` when the epoch ends."""
+        training = self.spec.training
+        if training.batch_order == "framework" and training.shuffle:
+            n, generator = len(self.x), self.generator
+            torch.empty((), dtype=torch.int64).random_(generator=generator)  # base seed
+            order_of_epoch = torch.randperm(n, generator=generator)[: len(order)]
+            torch.randperm(n, generator=generator)  # the sampler's empty remainder
+            return order_of_epoch
+        return torch.as_tensor(np.asarray(order, dtype=np.int64))
+
     def step(self, xb: Tensor, yb: Tensor) -> Tensor:
         """One update on one batch; returns its loss before the update (0-dim, on device)."""
         if self.compiled:
@@ -120,7 +143,7 @@ class TorchEngine:
             raise ValueError(f"batch_size: must be ≥ 1, got {batch_size}")
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        index = torch.as_tensor(np.asarray(order, dtype=np.int64)).to(self.device)
+        index = self.epoch_order(order).to(self.device)
         xs, ys = self.gather(index)
         batches = zip(xs.split(batch_size), ys.split(batch_size), strict=True)
         losses = [self.step(xb, yb) for xb, yb in batches]

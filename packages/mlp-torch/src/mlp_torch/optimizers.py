@@ -23,7 +23,39 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor
 
-from mlp_numpy.spec import Optimizer
+from mlp_numpy.spec import Optimizer, SpecError
+
+
+class ConventionError(SpecError):
+    """The spec names an optimizer convention that torch.optim has no built-in for."""
+
+
+def check_conventions(spec: Optimizer) -> None:
+    """Raise ConventionError, naming the field, for a convention torch.optim cannot express:
+    Keras's ε̂ placement, the velocity in step units, float32-rounded hyperparameters, and
+    decoupled weight decay for SGD with momentum (Adam's is `torch.optim.AdamW`)."""
+    field = "training.optimizer"
+    if spec.name == "adam" and spec.eps_placement == "eps_hat":
+        raise ConventionError(
+            f'{field}.eps_placement: torch.optim.Adam adds ε to √v̂; "eps_hat" (Keras) has no '
+            "torch.optim built-in"
+        )
+    if spec.name == "sgd" and spec.momentum and spec.velocity == "step":
+        raise ConventionError(
+            f'{field}.velocity: torch.optim.SGD keeps the velocity in gradient units; "step" '
+            "(Keras) has no torch.optim built-in"
+        )
+    if spec.hyperparameter_precision == "float32":
+        raise ConventionError(
+            f"{field}.hyperparameter_precision: torch.optim uses the hyperparameters as given; "
+            '"float32" (Keras\'s TensorFlow backend) has no torch.optim built-in'
+        )
+    decoupled = spec.weight_decay and spec.weight_decay_form == "decoupled"
+    if decoupled and spec.name == "sgd" and spec.momentum:
+        raise ConventionError(
+            f'{field}.weight_decay_form: torch.optim.SGD\'s weight_decay is coupled; "decoupled" '
+            "with momentum has no torch.optim built-in"
+        )
 
 
 def make_optimizer(
@@ -39,6 +71,17 @@ def make_optimizer(
     the parameters on CPU, `foreach` kernels on CUDA), True one fused kernel per parameter.
     It changes the speed, not the formula.
     """
+    check_conventions(spec_optimizer)
+    decoupled = spec_optimizer.weight_decay_form == "decoupled" and spec_optimizer.weight_decay
+    if spec_optimizer.name == "adam" and decoupled:  # w ← w − η λ w, then Adam
+        return torch.optim.AdamW(
+            params,
+            lr=lr,
+            betas=(spec_optimizer.beta1, spec_optimizer.beta2),
+            eps=spec_optimizer.eps,
+            weight_decay=spec_optimizer.weight_decay,
+            fused=fused,
+        )
     if spec_optimizer.name == "adam":
         return torch.optim.Adam(
             params,
