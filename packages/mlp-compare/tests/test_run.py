@@ -259,9 +259,16 @@ def test_a_diverged_run_is_named_and_no_agreement_is_claimed(tmp_path: Path) -> 
 
 
 def test_images_the_frameworks_disagree_on_are_shown(quick_run: Path, tmp_path: Path) -> None:
-    """Three test images predicted otherwise by PyTorch: the gallery shows exactly them."""
+    """Three test images predicted otherwise by PyTorch: the gallery shows exactly them.
+
+    The runs first get NumPy's predictions, since float32 runs of different frameworks may
+    already disagree on a borderline image or two."""
     document = json.loads((quick_run / "results.json").read_text())
     runs = document["experiments"][0]["runs"]
+    numpy_run = next(r for r in runs if r["framework"] == "numpy" and r["status"] == "ok")
+    for run in runs:
+        if run["status"] == "ok":
+            run["test_predictions"] = numpy_run["test_predictions"]
     torch_run = next(r for r in runs if r["framework"] == "torch" and r["status"] == "ok")
     digits = list(torch_run["test_predictions"])
     for index in (3, 50, 700):
