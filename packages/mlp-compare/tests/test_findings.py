@@ -169,7 +169,19 @@ def test_speed_is_the_median_epoch_ratio_to_numpy() -> None:
     assert findings.epoch_spread(result.runs[0]) == "1.100 (1.000–5.000)"
 
 
-def test_an_update_off_by_more_than_rounding_without_a_kink_is_another_gradient() -> None:
+def test_a_different_first_adam_step_below_lr_is_a_gradient_near_epsilon() -> None:
+    """Adam's first step is −lr·g/(|g| + ε): 0.39·lr means |g| ≈ 0.6 ε, so the frameworks'
+    rounding of a near-zero gradient, not another formula, makes the steps differ."""
+    gap = UpdateGap(0, "weight", (9, 628), -3.9212e-4, -3.8563e-4, None)
+    diffs = [8.4e-5, 1.0e-4, 2.0e-4, 3.1e-4]
+    result = experiment([run("numpy"), run("tf")], curves=[curve("tf", diffs, (gap,) * 4)])
+    (parted,) = texts(result, "parted")
+    assert "at step 1 the update of W1[9, 628] differs by 1.7%" in parted
+    assert "|g| < 9ε, a gradient near zero whose float32 rounding Adam turns into" in parted
+    assert "compute it differently" not in parted
+
+
+def test_an_update_off_by_more_than_rounding_without_a_kink_names_both_causes() -> None:
     gap = UpdateGap(1, "bias", (9,), 5.0857e-3, 5.0318e-3, None)
     diffs = [5.4e-5, 1.0e-4, 1.4e-4, 1.6e-4]
     result = experiment([run("numpy"), run("torch")], curves=[curve("torch", diffs, (gap,) * 4)])
@@ -179,5 +191,6 @@ def test_an_update_off_by_more_than_rounding_without_a_kink_is_another_gradient(
         "Why: at step 1 the update of b2[9] differs by 1.1% (5.0857e-03 against 5.0318e-03) "
         "with no ReLU kink near" in parted
     )
+    assert "either the sum that forms this gradient cancels" in parted
     summary = "\n".join(findings.summary([result]))
     assert "**Same network?** mostly: 0 of 1 framework trajectories stay at rounding" in summary

@@ -297,18 +297,36 @@ def parted(result: Equivalence, curve: Curve, bound: float, where: str) -> str:
 
 
 def _gradient_differs(result: Equivalence, gaps: tuple[UpdateGap, ...]) -> list[str]:
-    """An update that differs by more than rounding with no kink near: another gradient."""
+    """An update that differs by more than the rounding of its own size, with no kink near.
+
+    Adam's first step is −η g/(|g| + ε): one below 0.9 η means |g| < 9ε, a gradient near
+    zero whose rounding Adam turns into a different step. Otherwise the gradient's sum may
+    cancel (its terms far larger than the result, so their rounding is too), or the two
+    compute it differently; the update alone cannot tell which, and the sentence says so.
+    """
     for step, gap in enumerate(gaps, start=1):
         u, r = gap.update, gap.reference_update
         if u is None or r is None or r == 0 or u * r < 0:
             continue
         relative = abs(u - r) / abs(r)
-        if relative > RELATIVE[result.dtype]:
+        if relative <= RELATIVE[result.dtype]:
+            continue
+        differs = (
+            f"at step {step} the update of {gap.name()} differs by {100 * relative:.2g}% "
+            f"({u:.4e} against {r:.4e})"
+        )
+        lr = result.lr
+        if result.optimizer == "adam" and step == 1 and lr and max(abs(u), abs(r)) < 0.9 * lr:
             return [
-                f"at step {step} the update of {gap.name()} differs by {100 * relative:.2g}% "
-                f"({u:.4e} against {r:.4e}) with no ReLU kink near, more than {result.dtype} "
-                "rounding of one step gives: the two compute that gradient differently"
+                f"{differs}: Adam's first step is −lr·g/(|g| + ε), and one below 0.9·lr means "
+                f"|g| < 9ε, a gradient near zero whose {result.dtype} rounding Adam turns into "
+                "a different step"
             ]
+        return [
+            f"{differs} with no ReLU kink near, more than {result.dtype} rounding of the "
+            "update itself gives: either the sum that forms this gradient cancels (its terms "
+            "far larger than the result), or the two compute it differently"
+        ]
     return []
 
 
