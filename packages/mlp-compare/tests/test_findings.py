@@ -134,6 +134,19 @@ def test_a_run_five_points_off_is_a_disagreement_that_names_it() -> None:
     assert "in 0 of 1 compared variants" in summary and "beyond noise: `quick`/base" in summary
 
 
+def test_a_gap_between_runs_that_shuffle_their_own_way_is_not_blamed_on_rounding() -> None:
+    """Runs with each framework's own initial draw and batch order are other experiments."""
+    runs = [run("numpy", 0.950), run("torch", 0.942), run("tf", 0.955)]
+    spec = {"init": {"draw": "framework"}, "training": {"batch_order": "framework"}}
+    result = experiment(runs, variant_specs={"base": spec})
+    (disagreement,) = texts(result, "disagreement")
+    assert (
+        "Each framework draws its own initial weights and shuffles the batches in its own "
+        "order in this variant, so the runs are different experiments" in disagreement
+    )
+    assert "rounding" not in disagreement.split("points):")[-1]
+
+
 def test_an_equivalence_of_1e_2_is_a_parted_trajectory_with_its_step_and_cause() -> None:
     quiet = UpdateGap(1, "weight", (4, 2), 1e-4, 1e-4, 0.03)
     kink = UpdateGap(1, "weight", (17, 118), -3.97e-4, -4.96e-4, 9.8e-8)

@@ -25,6 +25,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from mlp_compare.typed_results import NAMES, Curve, Equivalence, ExperimentResult, Run, UpdateGap
 
@@ -201,7 +202,16 @@ def variant_agreement(experiment: ExperimentResult, variant: str) -> Finding:
 
 
 def why_apart(experiment: ExperimentResult, variant: str) -> str:
-    """What the lockstep check says about accuracies that differ beyond noise."""
+    """What the lockstep check says about accuracies that differ beyond noise.
+
+    Runs that draw their own initial weights or shuffle in their own order are different
+    experiments, whatever the lockstep check (on the shared weights and order) shows."""
+    own = framework_choices(experiment.variant_specs.get(variant) or {})
+    if own:
+        return (
+            f"Each framework {' and '.join(own)} in this variant, so the runs are different "
+            "experiments and the gap measures those choices, not the arithmetic."
+        )
     result = experiment.equivalence
     if result is None:
         return "No lockstep check ran, so whether the computations differ is not shown."
@@ -216,9 +226,15 @@ def why_apart(experiment: ExperimentResult, variant: str) -> str:
     )
 
 
-def _accuracy_spread(runs: list[Run]) -> float:
-    values = [r.test_accuracy or 0.0 for r in runs]
-    return max(values) - min(values) if len(values) > 1 else 0.0
+def framework_choices(spec: dict[str, Any]) -> list[str]:
+    """What a variant's spec (as a dict) leaves to each framework: its own draw of the
+    initial weights (`init.draw`), its own batch order (`training.batch_order`)."""
+    choices = []
+    if spec.get("init", {}).get("draw") == "framework":
+        choices.append("draws its own initial weights")
+    if spec.get("training", {}).get("batch_order") == "framework":
+        choices.append("shuffles the batches in its own order")
+    return choices
 
 
 def equivalence_findings(result: Equivalence) -> list[Finding]:
