@@ -73,17 +73,10 @@ def make_optimizer(
     """
     check_conventions(spec_optimizer)
     decoupled = spec_optimizer.weight_decay_form == "decoupled" and spec_optimizer.weight_decay
-    if spec_optimizer.name == "adam" and decoupled:  # w ← w − η λ w, then Adam
-        return torch.optim.AdamW(
-            params,
-            lr=lr,
-            betas=(spec_optimizer.beta1, spec_optimizer.beta2),
-            eps=spec_optimizer.eps,
-            weight_decay=spec_optimizer.weight_decay,
-            fused=fused,
-        )
     if spec_optimizer.name == "adam":
-        return torch.optim.Adam(
+        # Decoupled decay is AdamW's w ← w − η λ w before the Adam step; coupled is Adam's.
+        adam = torch.optim.AdamW if decoupled else torch.optim.Adam
+        return adam(
             params,
             lr=lr,
             betas=(spec_optimizer.beta1, spec_optimizer.beta2),
