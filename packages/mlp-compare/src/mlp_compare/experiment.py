@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mlp_compare.seeds import SeedsError, parse_seeds
+from mlp_numpy.defaults import merge
 from mlp_numpy.spec import ModelSpec, SpecError
 
 SPEC_TABLES = ("network", "loss", "init", "training")
@@ -320,7 +321,7 @@ def _parse_variants(
         if not isinstance(overrides, dict):
             raise ExperimentError(f"{where}set: must be a table of spec fields")
         _no_unknown(overrides, set(SPEC_TABLES), f"{where}set.")
-        merged = _merge(copy.deepcopy(spec_dict), overrides)
+        merged = merge(copy.deepcopy(spec_dict), overrides)
         if epochs is not None:
             merged["training"]["epochs"] = epochs
         if seed is not None:
@@ -337,15 +338,6 @@ def _parse_variants(
         description = _str(item, "description", where) or ""
         variants.append(Variant(name, description, overrides, spec, init_from))
     return tuple(variants)
-
-
-def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(value)
-    return base
 
 
 def _table(table: dict[str, Any], key: str) -> dict[str, Any]:
