@@ -41,7 +41,7 @@ from mlp_compare.experiment import Experiment, ExperimentError
 from mlp_compare.typed_results import NAMES, ExperimentResult
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.engine import NumpyEngine
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import ModelSpec
 
 BASE = "pytorch-defaults"
