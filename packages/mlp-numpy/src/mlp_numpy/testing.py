@@ -146,7 +146,8 @@ def pinned(spec: ModelSpec, field: str, value: str) -> ModelSpec:
     """`spec` with the convention `field` (dotted) set to `value`."""
     if field == "loss.form":
         return replace(spec, loss=replace(spec.loss, form=value))
-    optimizer = replace(spec.training.optimizer, **{field.rsplit(".", 1)[1]: value})
+    changes: dict[str, Any] = {field.rsplit(".", 1)[1]: value}
+    optimizer = replace(spec.training.optimizer, **changes)
     return replace(spec, training=replace(spec.training, optimizer=optimizer))
 
 
