@@ -43,8 +43,8 @@ __all__ = [
 
 
 def framework_version() -> str:
-    """Keras's version, whose defaults these are, and TensorFlow's beneath it."""
-    return f"{keras.__version__} (TensorFlow {tf.__version__})"
+    """TensorFlow's version and, in brackets, that of Keras above it."""
+    return f"{tf.__version__} (Keras {keras.__version__})"
 
 
 def set_threads(threads: int) -> None:
