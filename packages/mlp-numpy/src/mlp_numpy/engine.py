@@ -3,16 +3,18 @@
 `fit` (training.py) owns the epoch loop; an engine runs the steps of one epoch. One
 training step (`NumpyEngine.step`) on a batch of rows x with one-hot targets y is
 
-    trace = forward(x)               backprop.py: z_l = h_{l−1} W_lᵀ + b_l, h_l = g(z_l),
+    trace = forward(x)               network.py: z_l = h_{l−1} W_lᵀ + b_l, h_l = g(z_l),
                                      a = f(z_L) (activations.py)
     loss = L(z_L, a, y)              losses.py, in the training dtype, before the update
-    grads = backward(trace, y)       backprop.py: ∂L/∂W_l and ∂L/∂b_l of every layer,
+    grads = backward(trace, y)       network.py: ∂L/∂W_l and ∂L/∂b_l of every layer,
                                      from δ_L = ∂L/∂z_L (losses.py)
     optimizer.step(w, grads, η)      optimizers.py: every parameter, in one flat array
 
 and nothing else; `train_batches` runs one such step per batch and returns their losses.
 The spec's conventions (`mlp_numpy.conventions`) choose which form of the loss and the
-optimizer those lines compute; "framework" is the plain form, the reference's own.
+optimizer those lines compute: "framework" is the plain form of losses.py and
+optimizers.py, the reference's own; a value naming another framework's form takes it from
+framework_losses.py or framework_optimizers.py.
 """
 
 from __future__ import annotations
