@@ -107,10 +107,10 @@ class Adam:
         w -= s
 
 
-def make_optimizer(spec: Optimizer, w: np.ndarray) -> UpdateRule:
-    """The spec's optimizer, with its state shaped like the flat parameters `w`: the forms
-    above, or, where the spec's conventions name another framework's form, that form
-    (framework_optimizers.py)."""
+def make_optimizer(spec: Optimizer, parameters: np.ndarray) -> UpdateRule:
+    """The spec's optimizer, with its state shaped like `parameters`, the flat array w of
+    every parameter: the forms above, or, where the spec's conventions name another
+    framework's form, that form (framework_optimizers.py)."""
     plain = (
         spec.eps_placement in (FRAMEWORK, "sqrt_v_hat")
         and spec.velocity in (FRAMEWORK, "gradient")
@@ -120,5 +120,5 @@ def make_optimizer(spec: Optimizer, w: np.ndarray) -> UpdateRule:
     if not plain:
         from .framework_optimizers import make_framework_optimizer  # builds on this module
 
-        return make_framework_optimizer(spec, w)
-    return Adam(spec, w) if spec.name == "adam" else SGD(spec, w)
+        return make_framework_optimizer(spec, parameters)
+    return Adam(spec, parameters) if spec.name == "adam" else SGD(spec, parameters)

@@ -10,6 +10,7 @@ A backend's tests run it with their backend as the parameter, in a test module:
 The tests check, for that backend (`mlp_numpy.backends`):
 
 - the `Backend` protocol of its registered module, and the `Engine` protocol of its engine;
+- the modules every backend package has (`LAYOUT`), with their names and factories;
 - weight files: what it trains and saves loads back with every number, here and in the
   reference, and its history is the reference's;
 - parity with the reference under the backend's own conventions, `mlp_numpy.make_engine(
@@ -28,6 +29,8 @@ $MNIST_MIRROR where set), which every backend's tests have.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -53,6 +56,23 @@ from .threads import training_threads
 from .training import Engine
 from .weights import WeightFormatError
 
+# The modules of every backend package, each with the names it defines and, for a
+# function, its leading parameters: the backends read side by side.
+LAYOUT: dict[str, dict[str, tuple[str, ...] | None]] = {
+    "network": {"MLP": None},
+    "activations": {"hidden_activation": ("network",), "output_activation": ("name",)},
+    "losses": {"make_loss": ("loss", "network")},
+    "optimizers": {"make_optimizer": ("spec", "parameters")},
+    "initializers": {},
+    "devices": {"devices": ()},
+    "engine": {"make_engine": ("spec", "x", "labels", "layers", "device")},
+    "model": {
+        "Model": None,
+        "train": ("spec", "x", "labels", "test", "validation", "layers", "progress", "device"),
+        "load": ("path", "device"),
+    },
+    "backend": {},
+}
 EPS32 = float(np.finfo(np.float32).eps)
 STEPS, BATCH = 200, 64
 # Every optimizer of the spec, at a rate where 200 steps learn.
@@ -250,6 +270,18 @@ class BackendConformance:
         assert module.products_epoch(sizes, 300, 100, 1, "cpu") > 0
         assert module.tutorial_epoch(sizes, x, labels, 100, 1, "cpu") > 0
 
+    def test_the_package_has_every_backends_modules_and_names(self, module: ModuleType) -> None:
+        package = module.__name__.rpartition(".")[0]
+        for name, members in LAYOUT.items():
+            submodule = importlib.import_module(f"{package}.{name}")
+            for member, parameters in members.items():
+                assert hasattr(submodule, member), f"{package}.{name}.{member} is missing"
+                if parameters is not None:
+                    given = list(inspect.signature(getattr(submodule, member)).parameters)
+                    assert given[: len(parameters)] == list(parameters), (member, given)
+        top = importlib.import_module(package)
+        assert {"Model", "train", "load", "make_engine"} <= set(vars(top))
+
     def test_an_engine_is_an_engine(
         self, module: ModuleType, mnist_train: tuple[np.ndarray, np.ndarray]
     ) -> None:
@@ -257,6 +289,8 @@ class BackendConformance:
         x, labels = mnist_train[0][:100], mnist_train[1][:100]
         engine = module.make_engine(spec, x, labels, device=self.device)
         assert isinstance(engine, Engine)
+        package = module.__name__.rpartition(".")[0]
+        assert type(engine).__module__ == f"{package}.engine"  # NumpyEngine, TorchEngine, …
         losses = engine.train_batches(np.arange(100), 32, 0.001)
         assert losses.dtype == np.float64 and losses.shape == (4,)  # 3 × 32 and 4
         assert engine.predict_proba(x).shape == (100, 10)

@@ -49,8 +49,9 @@ def check_conventions(spec: Optimizer, dtype: str) -> None:
         )
 
 
-def make_optimizer(spec: Optimizer, variables: list) -> keras.optimizers.Optimizer:
-    """Keras's SGD, Adam or AdamW for the spec, built over `variables`, at learning rate 0
+def make_optimizer(spec: Optimizer, parameters: list) -> keras.optimizers.Optimizer:
+    """Keras's SGD, Adam or AdamW for the spec, built over `parameters` (the model's
+    trainable variables), at learning rate 0
     until the engine sets the epoch's rate (`optimizer.learning_rate = η`, as Keras's
     `LearningRateScheduler` does). Keras makes the rate a variable of
     `keras.config.floatx()`: call this with floatx set to the training dtype, so that a
@@ -58,7 +59,7 @@ def make_optimizer(spec: Optimizer, variables: list) -> keras.optimizers.Optimiz
 
     Raises ConventionError for a convention Keras has no built-in for (module docstring).
     """
-    check_conventions(spec, variables[0].dtype)
+    check_conventions(spec, parameters[0].dtype)
     decay = spec.weight_decay or None  # Keras: None is no decay
     if spec.name == "sgd":
         optimizer = keras.optimizers.SGD(
@@ -69,5 +70,5 @@ def make_optimizer(spec: Optimizer, variables: list) -> keras.optimizers.Optimiz
         optimizer = adam(
             0.0, beta_1=spec.beta1, beta_2=spec.beta2, epsilon=spec.eps, weight_decay=decay
         )
-    optimizer.build(variables)
+    optimizer.build(parameters)
     return optimizer
