@@ -4,10 +4,14 @@ examples run as they are, in an empty folder, needing nothing but the package an
 own dependencies."""
 
 import ast
+import json
 import re
 import subprocess
 import sys
+from importlib.metadata import distribution
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1]
 ROOT = PACKAGE.parents[1]
@@ -77,6 +81,17 @@ def test_the_first_example_needs_only_the_package_and_runs_as_it_is(tmp_path):
     assert accuracies and float(accuracies[2]) > 85, lines
     assert (tmp_path / "spirals.safetensors").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["spirals.safetensors"]
+
+
+def test_outside_a_development_install_the_package_is_an_installed_copy(tmp_path):
+    """In the test environments of CI (`nox -s tests`), mlp-numpy is installed from its
+    wheel: the examples above then run on the installed copy, not on this checkout."""
+    url = distribution("mlp-numpy").read_text("direct_url.json")
+    if url and json.loads(url).get("dir_info", {}).get("editable"):
+        pytest.skip("a development install (pip install -e) runs the checkout's own files")
+    location = Path(run("import mlp_numpy; print(mlp_numpy.__file__)", tmp_path).strip())
+    assert PACKAGE / "src" not in location.parents, location
+    assert location.parent.parent.name == "site-packages", location
 
 
 def test_the_binary_and_regression_examples_run(tmp_path):
