@@ -95,7 +95,7 @@ class DivergenceError(RuntimeError):
         )
 
 
-def check_data(spec: ModelSpec, data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _check_data(spec: ModelSpec, data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """A pair (x, labels) checked as training data (`mlp_numpy.inputs`). Errors of the
     "test" and "validation" data are the training data's messages after "test: " or
     "validation: "."""
@@ -129,9 +129,9 @@ def fit(
     once and trains on the whole set in each step.
     """
     config = spec.training
-    x, labels = check_data(spec, train, "train")
-    test = None if test is None else check_data(spec, test, "test")
-    validation = None if validation is None else check_data(spec, validation, "validation")
+    x, labels = _check_data(spec, train, "train")
+    test = None if test is None else _check_data(spec, test, "test")
+    validation = None if validation is None else _check_data(spec, validation, "validation")
     if config.patience and validation is None:
         raise ValueError("training.patience: early stopping needs validation data")
     if config.batch_size is not None and config.batch_size > len(x):
