@@ -182,7 +182,9 @@ def test_regression_target_errors():
     )
     targets = np.zeros((30, 2))
     targets[4, 1] = np.inf
-    refused(REGRESSION, x, targets, r"^labels: 1 target values are NaN or infinite")
+    refused(
+        REGRESSION, x, targets, r"^labels: 1 target value is NaN or infinite; drop those samples"
+    )
     refused(REGRESSION, x, np.zeros((30, 2), dtype=object), r"^labels: expected real-valued")
 
 

@@ -8,8 +8,9 @@ Each check returns the array it accepted, so a backend converts once:
     y = training_targets(labels, network, np.float32)  # (N, K), what the loss compares a with
 
 Every error is a `ValueError` whose message starts with the argument's name and says how
-to fix the data, e.g. `labels: expected class indices 0 … K−1, got strings (<U5); number
-the classes with classes, labels = np.unique(labels, return_inverse=True)`.
+to fix the data, e.g. for labels given as class names `labels: expected a 1-D integer
+array, got <U5 (150,); these are not class indices: number the classes 0 … 2 with
+classes, labels = np.unique(labels, return_inverse=True) (…)`.
 """
 
 from __future__ import annotations
@@ -86,9 +87,7 @@ def check_labels(
     _check_count(array, n, name)
     if len(array) and (array.min() < 0 or array.max() >= classes):
         low, high = array.min(), array.max()
-        if classes == 1:
-            hint = '; a network with one sigmoid output on 0/1 labels has task = "binary"'
-        elif low == 1 and high == classes:
+        if low == 1 and high == classes:
             hint = "; they look numbered from 1: pass labels - 1"
         elif low >= 0:
             hint = (
@@ -174,9 +173,8 @@ def check_regression_targets(
     """Real-valued targets as a float array: (N,) or (N, 1) for one output, (N, outputs)
     for several; every value finite."""
     array = np.asarray(targets)
-    if array.dtype.kind in "USO" or array.dtype == np.bool_:
-        raise ValueError(f"{name}: expected real-valued targets, got dtype {array.dtype}")
-    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+    real = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    if not real:
         raise ValueError(f"{name}: expected real-valued targets, got dtype {array.dtype}")
     shapes = "(N,) or (N, 1)" if outputs == 1 else f"(N, {outputs})"
     if not ((array.ndim == 1 and outputs == 1) or (array.ndim == 2 and array.shape[1] == outputs)):
@@ -185,11 +183,10 @@ def check_regression_targets(
             f"got {array.shape}; the output layer has one unit per target value"
         )
     _check_count(array, n, name)
-    if not np.isfinite(array).all():
-        raise ValueError(
-            f"{name}: {int((~np.isfinite(array)).sum())} target values are NaN or infinite; "
-            "drop those samples or fill them in"
-        )
+    bad = int((~np.isfinite(array)).sum())
+    if bad:
+        count = f"{bad} target values are" if bad > 1 else "1 target value is"
+        raise ValueError(f"{name}: {count} NaN or infinite; drop those samples or fill them in")
     return array.astype(np.float64, copy=False)
 
 
