@@ -75,6 +75,17 @@ BUILT_INS: dict[str, dict[str, str]] = {
 }
 
 
+# backend -> the network tasks (docs/model-spec.md#tasks) its engine trains. `resolve`
+# refuses the others with a ConventionError naming `network.task`, so that a backend
+# says it cannot rather than misreading binary labels or regression targets.
+TASKS: dict[str, tuple[str, ...]] = {
+    "numpy": ("classification", "binary", "regression"),
+    "torch": ("classification",),
+    "tf": ("classification",),
+    "jax": ("classification",),
+}
+
+
 class ConventionError(SpecError):
     """The spec pins a convention the backend's framework has no built-in for. The message
     is "<dotted field>: <why>", as every `SpecError`'s."""
@@ -94,9 +105,16 @@ def _settable(spec: ModelSpec) -> tuple[str, ...]:
 
 def resolve(spec: ModelSpec, backend: str) -> ModelSpec:
     """`spec` with every "framework" convention replaced by `backend`'s built-in form;
-    pinned conventions are kept."""
+    pinned conventions are kept. A task the backend does not train (`TASKS`) is a
+    `ConventionError`."""
     if backend not in BUILT_INS:
         raise ValueError(f"backend: must be one of {', '.join(BUILT_INS)}, got {backend!r}")
+    task = spec.network.task
+    if task not in TASKS[backend]:
+        raise ConventionError(
+            f'network.task: the {backend} backend does not train "{task}" networks yet '
+            f"(it trains {', '.join(TASKS[backend])}); mlp-numpy trains every task"
+        )
     built_in = BUILT_INS[backend]
     loss, optimizer = spec.loss, spec.training.optimizer
     changes: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """Losses, each beside its gradient with respect to the logits z (docs/model-spec.md#losses).
 
 `z` are the output layer's pre-activations, `a = f(z)` the network's outputs, `y` the
-one-hot targets, all of shape (N, K). `value` is the batch loss, computed in the
+targets (inputs.py), all of shape (N, K). `value` is the batch loss, computed in the
 arrays' dtype (float32 training reports a float32 loss); `gradient` is ∂L/∂z, where
 backpropagation starts (its division by N or D is a product with 1/N or 1/D, as
 PyTorch's mean reductions compute it).

@@ -116,7 +116,7 @@ class MLP:
 
     def backward(self, trace: Trace, y: np.ndarray) -> None:
         """Write ∂L/∂W_l and ∂L/∂b_l of every layer into self.grads, for the batch of
-        `trace` (from `forward`) and its one-hot targets y."""
+        `trace` (from `forward`) and its targets y (`mlp_numpy.inputs.training_targets`)."""
         weights = self.params.weights
         grad_w, grad_b = self.grads.weights, self.grads.biases
         delta = self.loss.gradient(trace.z, trace.a, y)  # δ_L = ∂L/∂z_L
