@@ -20,7 +20,7 @@ The tests check, for that backend (`mlp_numpy.backends`):
   outputs on the test set within the bound of float32 rounding;
 - conventions: a spec pinning each convention either trains as the reference computes that
   form or raises `ConventionError("<field>: <why>")` (the run is "not run"), and never
-  refuses the framework's own built-in;
+  refuses the framework's own built-in; likewise each task (`network.task`);
 - errors on bad input, each naming the problem.
 
 It needs pytest and mnist-data (MNIST read through its download code, from
@@ -44,7 +44,7 @@ from threadpoolctl import threadpool_limits
 
 from . import make_engine as reference_engine
 from .backends import Backend, discover, load
-from .conventions import BUILT_INS, ConventionError, resolve
+from .conventions import BUILT_INS, TASKS, ConventionError, resolve
 from .defaults import DEFAULTS, ROWS
 from .initializers import initial_layers
 from .layer import Layer
@@ -117,6 +117,18 @@ CONVENTIONS = [
     *[("loss.form", v, Loss()) for v in ("logits", "clipped_probabilities")],
     *[("loss.form", v, Loss("bce")) for v in ("logits", "clamped_log")],
 ]
+
+
+# A network of each task other than classification, with its targets made from the labels.
+TASK_NETWORKS = {
+    "binary": (Network((784, 16, 1), output="sigmoid", task="binary"), Loss("bce")),
+    "regression": (Network((784, 16, 1), output="identity", task="regression"), Loss("mse")),
+}
+
+
+def _task_targets(task: str, labels: np.ndarray) -> np.ndarray:
+    """Odd digits against even ones (binary), or the digit scaled to [0, 1] (regression)."""
+    return labels % 2 if task == "binary" else labels / 9.0
 
 
 def _split(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -478,6 +490,29 @@ class BackendConformance:
             assert value != BUILT_INS[module.NAME][field], f"its own built-in refused: {error}"
             assert re.match(rf"{re.escape(field)}: \S", str(error)), str(error)
             return
+        (losses_ref, layers_ref), (losses, layers) = results
+        np.testing.assert_allclose(losses, losses_ref, rtol=1e-10, atol=0)
+        assert relative_difference(layers_ref, layers) <= 1e-10
+
+    @pytest.mark.parametrize("task", list(TASK_NETWORKS))
+    def test_every_task_trains_as_the_reference_or_is_not_run(
+        self, module: ModuleType, mnist_train: tuple[np.ndarray, np.ndarray], task: str
+    ) -> None:
+        """A task the backend trains (`conventions.TASKS`) trains as the reference; another
+        raises ConventionError "network.task: <why>"."""
+        network, loss = TASK_NETWORKS[task]
+        training = Training(
+            dtype="float64", optimizer=Optimizer("sgd", momentum=0.9), schedule=Schedule(lr=0.01)
+        )
+        spec = ModelSpec(network, loss=loss, training=training)
+        data = (mnist_train[0], _task_targets(task, mnist_train[1]))
+        try:
+            results = self.train_both(module, spec, data, 30, 32, RATES["changing"])
+        except ConventionError as error:
+            assert task not in TASKS[module.NAME], f"it claims {task!r}: {error}"
+            assert re.match(r"network\.task: \S", str(error)), str(error)
+            return
+        assert task in TASKS[module.NAME]
         (losses_ref, layers_ref), (losses, layers) = results
         np.testing.assert_allclose(losses, losses_ref, rtol=1e-10, atol=0)
         assert relative_difference(layers_ref, layers) <= 1e-10
