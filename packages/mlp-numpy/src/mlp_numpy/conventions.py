@@ -21,7 +21,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .spec import ModelSpec, SpecError
+import numpy as np
+
+from .spec import ModelSpec, Optimizer, SpecError
 
 FRAMEWORK = "framework"
 
@@ -150,6 +152,17 @@ def differences(spec: ModelSpec, a: str, b: str) -> dict[str, tuple[str, str]]:
     return {
         name: (forms_a[name], forms_b[name]) for name in forms_a if forms_a[name] != forms_b[name]
     }
+
+
+def changed_by_float32(optimizer: Optimizer) -> dict[str, tuple[float, float]]:
+    """The hyperparameters that `hyperparameter_precision = "float32"` rounds (SGD's
+    momentum, Adam's β₁ and β₂ inside the powers βᵗ, the weight decay) and whose float32
+    value is not the exact one: name -> (exact, float32). Empty when the two precisions
+    compute the same update."""
+    names = ["momentum"] if optimizer.name == "sgd" else ["beta1", "beta2"]
+    values = {name: float(getattr(optimizer, name)) for name in [*names, "weight_decay"]}
+    rounded = {name: float(np.float32(value)) for name, value in values.items()}
+    return {name: (values[name], rounded[name]) for name in values if rounded[name] != values[name]}
 
 
 def _value(spec: ModelSpec, name: str) -> str:

@@ -13,7 +13,9 @@ training step (`NumpyEngine.step`) on a batch of rows x with targets y (one-hot 
 
 and nothing else; `train_batches` runs one such step per batch and returns their losses.
 The spec's conventions (`mlp_numpy.conventions`) choose which form of the loss and the
-optimizer those lines compute; "framework" is the plain form, the reference's own.
+optimizer those lines compute: "framework" is the plain form of losses.py and
+optimizers.py, the reference's own; a value naming another framework's form takes it from
+framework_losses.py or framework_optimizers.py.
 """
 
 from __future__ import annotations

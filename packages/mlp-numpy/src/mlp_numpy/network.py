@@ -89,9 +89,9 @@ class MLP:
     def __init__(self, network: Network, loss: Loss, dtype: DTypeLike) -> None:
         self.network = network
         self.dtype = np.dtype(dtype)
-        self.activation = hidden_activation(network.hidden, network.leaky_slope)
+        self.activation = hidden_activation(network)
         self.output = output_activation(network.output)
-        self.loss = make_loss(loss.name, loss.reduction, self.output, loss.form)
+        self.loss = make_loss(loss, network)
         self.params = Parameters(network, self.dtype)  # W_l, b_l
         self.grads = Parameters(network, self.dtype)  # ∂L/∂W_l, ∂L/∂b_l, written by backward
 
