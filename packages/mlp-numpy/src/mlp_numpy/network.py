@@ -18,7 +18,11 @@ the loss back to the input, with δ_l = ∂L/∂z_l:
 In the code, lists count layers from 0: layer l is index i = l − 1. Products are
 `np.dot`: for the outer product of a batch of one row, NumPy's `@` (matmul) takes
 about 10 × as long. A bias gradient is the product 1ᵀ δ_l, which NumPy computes 2 to 7 ×
-faster than the sum δ_l.sum(axis=0) at batch 64 (benchmarks/README.md has both timings).
+faster than the sum δ_l.sum(axis=0) at batch 64. Each W_l is kept in memory as its
+transpose W_lᵀ (`Parameters`), so the forward product h_{l−1} W_lᵀ and the weight
+gradient, written as its transpose (∂L/∂W_l)ᵀ = h_{l−1}ᵀ δ_l, take plain row-major
+operands: BLAS runs them about 10 % faster than with W_l row-major (benchmarks/README.md
+has these timings).
 """
 
 from __future__ import annotations
@@ -39,7 +43,10 @@ class Parameters:
 
     One flat array lets an optimizer update the whole network in a few vectorized
     operations. The layers follow each other in order, each weight before its bias.
-    `biases[i]` is None when the network has no biases.
+    A weight W_l of shape (out, in) is stored as its transpose, W_lᵀ row after row:
+    `weights[i]` is the (out, in) view of it (in column-major order), and `weights[i].T`
+    the row-major (in, out) array that the products use. `biases[i]` is None when the
+    network has no biases.
     """
 
     def __init__(self, network: Network, dtype: np.dtype) -> None:
@@ -50,7 +57,7 @@ class Parameters:
         self.biases: list[np.ndarray | None] = []
         start = 0
         for out, inp in network.shapes:
-            self.weights.append(self.flat[start : start + out * inp].reshape(out, inp))
+            self.weights.append(self.flat[start : start + out * inp].reshape(inp, out).T)
             start += out * inp
             if network.bias:
                 self.biases.append(self.flat[start : start + out])
@@ -123,7 +130,7 @@ class MLP:
         ones = np.ones(len(delta), delta.dtype)
         for i in reversed(range(len(weights))):
             h_prev = trace.inputs[i]
-            np.dot(delta.T, h_prev, out=grad_w[i])  # ∂L/∂W_l = δ_lᵀ h_{l−1}
+            np.dot(h_prev.T, delta, out=grad_w[i].T)  # (∂L/∂W_l)ᵀ = h_{l−1}ᵀ δ_l
             if grad_b[i] is not None:
                 np.dot(ones, delta, out=grad_b[i])  # ∂L/∂b_l = Σ_rows δ_l = 1ᵀ δ_l
             if i > 0:
