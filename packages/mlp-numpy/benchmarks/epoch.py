@@ -1,129 +1,114 @@
 """How close one training epoch comes to the cost of its matrix products, in one run.
 
-For 784-128-64-10 ReLU/softmax at batch 64, one epoch of 60 000 samples, float32, plain
-SGD, on each BLAS thread count asked for (`--threads`, default 1 and 2), it times:
-  * the engine's epoch (`NumpyEngine.train_batches`);
-  * the matrix products alone of that same epoch: the 3 forward, 3 weight-gradient and 2
-    input-gradient products of each step, over the same batches; the ratio epoch /
-    products is the goal (at most 1.5 on one thread);
-  * the same epoch as a from-scratch NumPy tutorial writes it: one loop, W of shape
-    (in, out), `@`, a mask for ReLU′, each parameter updated on its own; per step
-    against the engine's step (the goal: at least as slow as the engine);
-  * a step of online learning (batch size 1) for 784-128-10, by the engine (the goal: at
-    most 60 µs) and by the tutorial loop.
-Data are random: speed does not depend on them. Each figure is the best of `--repeats`
-rounds, the timings of a round taken in turn so that a busy machine slows each alike, as
-wall time and as the process's CPU time (which on a shared machine excludes waiting for
-a core). Online learning is timed in runs of 2000 steps, ten per round: on a shared
-machine short runs are more likely than long ones to find a core free.
+For 784-128-64-10 ReLU/softmax, float32, one epoch of 60 000 samples at batch 64, on one
+BLAS thread (`--threads`), it times:
+  * the matrix products alone of the epoch's 937 full steps (`mlp_numpy.backend.
+    products_steps`: the 3 forward, 3 weight-gradient and 2 input-gradient products of
+    each step, as the engine computes them);
+  * the engine's epoch (`NumpyEngine.train_batches`), with plain SGD and with Adam;
+  * the same SGD epoch as a from-scratch NumPy tutorial writes it (`mlp_numpy.tutorial`:
+    one loop, W of shape (in, out), `@`, a mask for ReLU′, each parameter updated on its
+    own);
+  * a step of online learning (batch size 1, SGD, the same network), by the engine and
+    by the tutorial loop, over 2000 steps;
+and prints the targets, each as met or missed: SGD epoch ÷ products ≤ 1.4, Adam ÷
+products ≤ 1.8, a batch-1 step ≤ 60 µs, the tutorial's epoch ≥ 1.1 × the engine's, and
+the spread of every epoch measure's rounds (slowest ÷ fastest) ≤ 1.15. Data are random:
+speed does not depend on them. Each figure is the best of `--repeats` interleaved rounds
+after a warm-up (`mlp_numpy.timing`), by the wall clock and by the process's CPU time.
 
-    python benchmarks/epoch.py [--repeats 5] [--threads 1 2]
+    python benchmarks/epoch.py [--repeats 5] [--threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 import mlp_numpy
+from mlp_numpy.backend import products_steps
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.initializers import initial_layers
 from mlp_numpy.inputs import one_hot
 from mlp_numpy.spec import ModelSpec, Network, Optimizer, Schedule, Training
+from mlp_numpy.timing import (
+    TABLE_HEADER,
+    interleaved,
+    load_average,
+    machine,
+    per_step_row,
+    ratio_row,
+    spread_row,
+    timing_row,
+)
 from mlp_numpy.tutorial import TutorialLoop
 
-N, BATCH, SIZES, ONLINE_SIZES = 60_000, 64, (784, 128, 64, 10), (784, 128, 10)
-ONLINE_STEPS, ONLINE_RUNS = 2_000, 10  # online learning: steps per run, runs per round
-LR = 0.01
+N, BATCH, SIZES = 60_000, 64, (784, 128, 64, 10)
+ONLINE_STEPS = 2_000
+RATES = {"sgd": 0.01, "adam": 0.001}
 
 
-def timed(function, *args) -> np.ndarray:
-    """(wall seconds, CPU seconds) of one call."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    function(*args)
-    return np.array([time.perf_counter() - wall, time.process_time() - cpu])
-
-
-def best_online_run(train, round_: int) -> np.ndarray:
-    """The best (wall, CPU) seconds of ONLINE_RUNS calls train(order) of ONLINE_STEPS steps."""
-    runs = []
-    for run in range(ONLINE_RUNS):
-        order = epoch_batches(ONLINE_STEPS, 1, round_, run).order
-        runs.append(timed(train, order))
-    return np.min(runs, axis=0)
-
-
-def products_only(x: np.ndarray, weights: list[np.ndarray], order: np.ndarray) -> None:
-    """The matrix products of one epoch of batches of `order`, and nothing else."""
-    h = [np.empty((BATCH, w.shape[0]), np.float32) for w in weights]
-    dh = [np.empty((BATCH, w.shape[1]), np.float32) for w in weights]
-    grads = [np.empty_like(w) for w in weights]
-    for start in range(0, len(order) - BATCH + 1, BATCH):
-        inputs = [x[start : start + BATCH], h[0], h[1]]
-        for i, w in enumerate(weights):
-            np.dot(inputs[i], w.T, out=h[i])
-        for i in (2, 1, 0):
-            np.dot(h[i].T, inputs[i], out=grads[i])
-            if i > 0:
-                np.dot(h[i], weights[i], out=dh[i])
-
-
-def training_spec(sizes: tuple[int, ...], batch_size: int) -> ModelSpec:
-    optimizer, schedule = Optimizer("sgd"), Schedule(lr=LR)
+def training_spec(optimizer: str, batch_size: int) -> ModelSpec:
     return ModelSpec(
-        Network(layers=sizes),
-        training=Training(batch_size=batch_size, optimizer=optimizer, schedule=schedule),
+        Network(layers=SIZES),
+        training=Training(
+            batch_size=batch_size,
+            optimizer=Optimizer(optimizer),
+            schedule=Schedule(lr=RATES[optimizer]),
+        ),
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="best of this many rounds")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="BLAS threads")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
     args = parser.parse_args()
+    print(f"mlp-numpy {mlp_numpy.__version__}, NumPy {np.__version__}, {args.threads} BLAS "
+          f"thread(s); {machine()}")  # fmt: skip
     rng = np.random.default_rng(0)
     x = rng.random((N, SIZES[0]), dtype=np.float32)
-    labels = rng.integers(0, 10, N)
-    y = one_hot(labels, 10, np.float32)
-    spec, online = training_spec(SIZES, BATCH), training_spec(ONLINE_SIZES, 1)
-    layers = initial_layers(spec)
-    weights = [w for w, _ in layers]
-    engine = mlp_numpy.make_engine(spec, x, labels)
-    tutorial = TutorialLoop(x, y, layers, LR)
-    online_engine = mlp_numpy.make_engine(online, x[:ONLINE_STEPS], labels[:ONLINE_STEPS])
-    online_tutorial = TutorialLoop(x, y, initial_layers(online), LR)
-    steps = N // BATCH
-    print(f"784-128-64-10 ReLU/softmax, batch {BATCH}, {N} samples, float32, SGD; "
-          f"batch-1 steps of 784-128-10; best of {args.repeats} rounds")  # fmt: skip
-    for threads in args.threads:
-        with threadpool_limits(limits=threads, user_api="blas"):
-            rounds = []
-            for r in range(args.repeats):
-                order = epoch_batches(N, BATCH, 0, r).order
-                rounds.append(
-                    [
-                        timed(engine.train_batches, order, BATCH, LR),
-                        timed(products_only, x, weights, order),
-                        timed(tutorial, order, BATCH),
-                        best_online_run(lambda o: online_engine.train_batches(o, 1, LR), r),
-                        best_online_run(lambda o: online_tutorial(o, 1), r),
-                    ]
-                )
-        epoch, products, tutorial_epoch, online_run, online_tutorial_run = np.min(rounds, axis=0)
-        print(f"  {threads} BLAS thread{'s' if threads > 1 else ''}:")
-        for i, clock in enumerate(("wall", "CPU")):
-            step = epoch[i] / steps * 1e6
-            print(
-                f"    {clock:>4}: epoch {epoch[i]:.3f} s, products alone {products[i]:.3f} s, "
-                f"ratio {epoch[i] / products[i]:.2f} (goal ≤ 1.5); "
-                f"step {step:.0f} µs, tutorial loop {tutorial_epoch[i] / steps * 1e6:.0f} µs "
-                f"(× {tutorial_epoch[i] / epoch[i]:.2f}, goal ≥ 1); "
-                f"batch-1 step {online_run[i] / ONLINE_STEPS * 1e6:.1f} µs (goal ≤ 60), "
-                f"tutorial loop {online_tutorial_run[i] / ONLINE_STEPS * 1e6:.1f} µs"
-            )
+    labels = rng.integers(0, SIZES[-1], N)
+    y = one_hot(labels, SIZES[-1], np.float32)
+    order = epoch_batches(N, BATCH, 0, 0).order
+    online_order = epoch_batches(ONLINE_STEPS, 1, 0, 0).order
+    engines = {name: mlp_numpy.make_engine(training_spec(name, BATCH), x, labels) for name in RATES}
+    online = mlp_numpy.make_engine(training_spec("sgd", 1), x[:ONLINE_STEPS], labels[:ONLINE_STEPS])
+    layers = initial_layers(training_spec("sgd", BATCH))
+    tutorial, online_tutorial = (TutorialLoop(x, y, layers, RATES["sgd"]) for _ in range(2))
+    products = products_steps(list(SIZES), BATCH, "cpu")
+    full_steps = N // BATCH
+    epochs = {
+        "products alone": lambda: products(full_steps),
+        "engine, SGD": lambda: engines["sgd"].train_batches(order, BATCH, RATES["sgd"]),
+        "engine, Adam": lambda: engines["adam"].train_batches(order, BATCH, RATES["adam"]),
+        "tutorial loop, SGD": lambda: tutorial(order, BATCH),
+    }
+    steps = {
+        "batch 1, engine, SGD": lambda: online.train_batches(online_order, 1, RATES["sgd"]),
+        "batch 1, tutorial loop, SGD": lambda: online_tutorial(online_order, 1),
+    }
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        timings = interleaved({**epochs, **steps}, args.repeats)
+    print(f"784-128-64-10 ReLU/softmax, float32, {N} samples; best of {args.repeats} "
+          f"interleaved rounds after a warm-up")  # fmt: skip
+    print(TABLE_HEADER)
+    for name in epochs:
+        print(timing_row(f"{name}, epoch at batch {BATCH}", timings[name]))
+    for name in steps:
+        print(timing_row(f"{name}, per step", timings[name], 1e6 / ONLINE_STEPS, "µs"))
+    t = timings
+    print("targets (wall clock, CPU time in brackets):")
+    products = t["products alone"]
+    print(ratio_row("SGD epoch / products alone", t["engine, SGD"], products, 1.4))
+    print(ratio_row("Adam epoch / products alone", t["engine, Adam"], products, 1.8))
+    print(per_step_row("batch-1 SGD step (µs)", t["batch 1, engine, SGD"], ONLINE_STEPS, 60))
+    tutorial = t["tutorial loop, SGD"]
+    print(ratio_row("tutorial loop / engine (SGD)", tutorial, t["engine, SGD"], 1.1, at_most=False))
+    print(spread_row({name: t[name] for name in epochs}))
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

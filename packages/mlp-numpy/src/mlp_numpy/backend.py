@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 
 import numpy as np
 
-from .backends import DefaultReading, seconds_per_epoch
+from .backends import DefaultReading, products_epoch_of, seconds_per_epoch
 from .batches import epoch_batches
-from .devices import devices
+from .devices import check_device, devices
 from .engine import make_engine
 from .initializers import initial_layers
 from .inputs import one_hot
@@ -34,6 +35,7 @@ __all__ = [
     "load",
     "make_engine",
     "products_epoch",
+    "products_steps",
     "set_threads",
     "thread_settings",
     "train",
@@ -67,26 +69,35 @@ def installed_defaults() -> dict[str, DefaultReading]:
 
 
 def products_epoch(sizes: list[int], n: int, batch_size: int, epochs: int, device: str) -> float:
-    """The matrix products of a training epoch alone: per step and layer l, the forward
-    h_l = h_{l−1} W_lᵀ, the weight gradient δ_lᵀ h_{l−1} and (below the top layer) δ_l W_l."""
+    """Seconds per epoch of the matrix products of a training epoch alone
+    (`products_steps`), on n samples at `batch_size`."""
+    full, rest = divmod(n, batch_size)
+    last = products_steps(sizes, rest, device) if rest else None
+    return products_epoch_of(products_steps(sizes, batch_size, device), last, full, epochs)
+
+
+def products_steps(sizes: list[int], batch_size: int, device: str) -> Callable[[int], None]:
+    """`run(steps)`: the matrix products of `steps` training steps alone, in float32, as the
+    engine computes them (network.py: `np.dot`, each weight stored as W_lᵀ, row-major):
+    per step and layer l the forward h_{l−1} W_lᵀ, the weight gradient (∂L/∂W_l)ᵀ =
+    h_{l−1}ᵀ δ_l and (below the top layer) δ_l W_l."""
+    check_device(device)
     rng = np.random.default_rng(0)
-    weights = [rng.standard_normal((o, i), dtype=np.float32) for i, o in pairwise(sizes)]
-    grads = [np.empty_like(w) for w in weights]
+    transposed = [rng.standard_normal((i, o), dtype=np.float32) for i, o in pairwise(sizes)]
+    grads = [np.empty_like(w) for w in transposed]
     acts = [rng.standard_normal((batch_size, s), dtype=np.float32) for s in sizes]
     deltas = [np.empty((batch_size, s), dtype=np.float32) for s in sizes]
-    full, rest = divmod(n, batch_size)
-    steps = [batch_size] * full + ([rest] if rest else [])
 
-    def run_epoch(epoch: int) -> None:
-        for b in steps:
-            for layer, w in enumerate(weights):
-                np.matmul(acts[layer][:b], w.T, out=acts[layer + 1][:b])
-            for layer in range(len(weights) - 1, -1, -1):
-                np.matmul(acts[layer + 1][:b].T, acts[layer][:b], out=grads[layer])
+    def run(steps: int) -> None:
+        for _ in range(steps):
+            for layer, w_t in enumerate(transposed):
+                np.dot(acts[layer], w_t, out=acts[layer + 1])
+            for layer in range(len(transposed) - 1, -1, -1):
+                np.dot(acts[layer].T, acts[layer + 1], out=grads[layer])
                 if layer:
-                    np.matmul(acts[layer + 1][:b], weights[layer], out=deltas[layer][:b])
+                    np.dot(acts[layer + 1], transposed[layer].T, out=deltas[layer])
 
-    return seconds_per_epoch(run_epoch, epochs)
+    return run
 
 
 def tutorial_epoch(

@@ -65,6 +65,10 @@ class Backend(Protocol):
     on `device`: `products_epoch` the matrix products of a training epoch alone (forward
     and backward of a network of `sizes` on n samples at `batch_size`), `tutorial_epoch`
     the training loop the framework's own tutorials write (no shared spec or batches).
+    `products_steps` gives the products alone as a function `run(steps)` that computes
+    those of `steps` training steps and returns once the device has finished them, so that
+    a benchmark times them in its own rounds (`mlp_numpy.timing`, `mlp-compare bench
+    --sweep`).
     `labels` are what the spec's `network.task` takes: class indices, 0/1 labels or target
     values (docs/model-spec.md#tasks, `mlp_numpy.inputs.check_targets`).
     """
@@ -114,6 +118,10 @@ class Backend(Protocol):
     def products_epoch(
         self, sizes: list[int], n: int, batch_size: int, epochs: int, device: str
     ) -> float: ...
+
+    def products_steps(
+        self, sizes: list[int], batch_size: int, device: str
+    ) -> Callable[[int], None]: ...
 
     def tutorial_epoch(
         self,
@@ -172,3 +180,18 @@ def seconds_per_epoch(run_epoch: Callable[[int], None], epochs: int) -> float:
     for epoch in range(1, epochs + 1):
         run_epoch(epoch)
     return (time.perf_counter() - start) / epochs
+
+
+def products_epoch_of(
+    run: Callable[[int], None], last: Callable[[int], None] | None, steps: int, epochs: int
+) -> float:
+    """Seconds per epoch of the products of `steps` full steps (`run`, a backend's
+    `products_steps`) and, when the epoch ends in a partial batch, one step of it (`last`):
+    how each backend's `products_epoch` times them (`seconds_per_epoch`)."""
+
+    def run_epoch(epoch: int) -> None:
+        run(steps)
+        if last is not None:
+            last(1)
+
+    return seconds_per_epoch(run_epoch, epochs)

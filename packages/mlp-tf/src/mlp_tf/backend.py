@@ -6,13 +6,14 @@ two loops `mlp-compare bench` times beside the engine.
 """
 
 import inspect
+from collections.abc import Callable
 from itertools import pairwise
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from mlp_numpy.backends import DefaultReading, seconds_per_epoch
+from mlp_numpy.backends import DefaultReading, products_epoch_of, seconds_per_epoch
 
 from .devices import devices, resolve_device
 from .engine import make_engine
@@ -35,6 +36,7 @@ __all__ = [
     "load",
     "make_engine",
     "products_epoch",
+    "products_steps",
     "set_threads",
     "thread_settings",
     "train",
@@ -116,37 +118,53 @@ def installed_defaults() -> dict[str, DefaultReading]:
 
 
 def products_epoch(sizes: list[int], n: int, batch_size: int, epochs: int, device: str) -> float:
-    """The matrix products of a training epoch alone, in float32 on `device`, in one
-    `tf.function` per batch shape: per step and layer l, the forward h_l = h_{l−1} W_lᵀ,
-    the weight gradient δ_lᵀ h_{l−1} and (below the top layer) δ_l W_l."""
+    """Seconds per epoch of the matrix products of a training epoch alone
+    (`products_steps`), on n samples at `batch_size`."""
+    full, rest = divmod(n, batch_size)
+    last = products_steps(sizes, rest, device) if rest else None
+    return products_epoch_of(products_steps(sizes, batch_size, device), last, full, epochs)
+
+
+INPUT_BATCHES = 8  # products_steps cycles through this many different input batches
+
+
+def products_steps(sizes: list[int], batch_size: int, device: str) -> Callable[[int], None]:
+    """`run(steps)`: the matrix products of `steps` training steps alone, in float32 on
+    `device`, compiled by XLA as the engine's steps are: per step and layer l, the
+    forward h_{l−1} W_l (Keras's kernel is W_lᵀ), the weight gradient h_{l−1}ᵀ δ_l and
+    (below the top layer) δ_l W_lᵀ, in one `tf.while_loop`. Each step reads the next of a
+    few input batches and the weight gradients are the loop's state, so XLA can neither
+    hoist the products out of the loop nor drop them."""
     with tf.device(resolve_device(device)[1]):
         rng = np.random.default_rng(0)
-        weights = [
-            tf.constant(rng.standard_normal((o, i), dtype=np.float32)) for i, o in pairwise(sizes)
+        kernels = [
+            tf.Variable(rng.standard_normal((i, o), dtype=np.float32)) for i, o in pairwise(sizes)
         ]
-        x = tf.constant(rng.standard_normal((batch_size, sizes[0]), dtype=np.float32))
-        full, rest = divmod(n, batch_size)
+        shape = (INPUT_BATCHES, batch_size, sizes[0])
+        inputs = tf.Variable(rng.standard_normal(shape, dtype=np.float32))
 
-        @tf.function
-        def run_steps(count: tf.Tensor, b: int) -> tf.Tensor:
-            total = tf.constant(0.0)
-            for _ in tf.range(count):
-                acts = [x[:b]]
-                for w in weights:
-                    acts.append(tf.matmul(acts[-1], w, transpose_b=True))
-                for layer in range(len(weights) - 1, -1, -1):
-                    grad = tf.matmul(acts[layer + 1], acts[layer], transpose_a=True)
-                    total += grad[0, 0]
+        @tf.function(jit_compile=True)
+        def run_steps(count: tf.Tensor) -> list[tf.Tensor]:
+            def step(i: tf.Tensor, grads: list[tf.Tensor]) -> tuple[tf.Tensor, list[tf.Tensor]]:
+                acts = [inputs[i % INPUT_BATCHES]]
+                for kernel in kernels:
+                    acts.append(tf.matmul(acts[-1], kernel))
+                new, delta = [], acts[-1]  # the top activations stand in for δ_L
+                for layer in range(len(kernels) - 1, -1, -1):
+                    new.insert(0, tf.matmul(acts[layer], delta, transpose_a=True))
                     if layer:
-                        total += tf.matmul(acts[layer + 1], weights[layer])[0, 0]
-            return total
+                        delta = tf.matmul(delta, kernels[layer], transpose_b=True)
+                return i + 1, new
 
-        def run_epoch(epoch: int) -> None:
-            run_steps(tf.constant(full), batch_size).numpy()
-            if rest:
-                run_steps(tf.constant(1), rest).numpy()
+            zeros = [tf.zeros_like(kernel) for kernel in kernels]
+            return tf.while_loop(lambda i, _: i < count, step, (tf.constant(0), zeros))[1]
 
-        return seconds_per_epoch(run_epoch, epochs)
+        def run(steps: int) -> None:
+            with tf.device(resolve_device(device)[1]):
+                grads = run_steps(tf.constant(steps))
+            grads[0].numpy()  # waits for the device
+
+        return run
 
 
 def tutorial_epoch(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from itertools import pairwise
 
 import numpy as np
@@ -16,7 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from mlp_numpy.backends import DefaultReading, seconds_per_epoch
+from mlp_numpy.backends import DefaultReading, products_epoch_of, seconds_per_epoch
 
 from .devices import devices
 from .engine import make_engine
@@ -39,6 +40,7 @@ __all__ = [
     "load",
     "make_engine",
     "products_epoch",
+    "products_steps",
     "set_threads",
     "thread_settings",
     "train",
@@ -100,29 +102,36 @@ def installed_defaults() -> dict[str, DefaultReading]:
 
 
 def products_epoch(sizes: list[int], n: int, batch_size: int, epochs: int, device: str) -> float:
-    """The matrix products of a training epoch alone, in float32 on `device`: per step and
-    layer l, the forward h_l = h_{l−1} W_lᵀ, the weight gradient δ_lᵀ h_{l−1} and (below
-    the top layer) δ_l W_l."""
+    """Seconds per epoch of the matrix products of a training epoch alone
+    (`products_steps`), on n samples at `batch_size`."""
+    full, rest = divmod(n, batch_size)
+    last = products_steps(sizes, rest, device) if rest else None
+    return products_epoch_of(products_steps(sizes, batch_size, device), last, full, epochs)
+
+
+def products_steps(sizes: list[int], batch_size: int, device: str) -> Callable[[int], None]:
+    """`run(steps)`: the matrix products of `steps` training steps alone, in float32 on
+    `device`, as `nn.Linear` and its backward compute them: per step and layer l, the
+    forward h_{l−1} W_lᵀ, the weight gradient δ_lᵀ h_{l−1} and (below the top layer)
+    δ_l W_l. It returns once the device has finished."""
     generator = torch.Generator().manual_seed(0)
     weights = [torch.randn(o, i, generator=generator).to(device) for i, o in pairwise(sizes)]
     grads = [torch.empty_like(w) for w in weights]
     acts = [torch.randn(batch_size, s, generator=generator).to(device) for s in sizes]
     deltas = [torch.empty(batch_size, s, device=device) for s in sizes]
-    full, rest = divmod(n, batch_size)
-    steps = [batch_size] * full + ([rest] if rest else [])
 
-    def run_epoch(epoch: int) -> None:
-        for b in steps:
-            for layer, w in enumerate(weights):
-                torch.mm(acts[layer][:b], w.T, out=acts[layer + 1][:b])
-            for layer in range(len(weights) - 1, -1, -1):
-                torch.mm(acts[layer + 1][:b].T, acts[layer][:b], out=grads[layer])
-                if layer:
-                    torch.mm(acts[layer + 1][:b], weights[layer], out=deltas[layer][:b])
+    def run(steps: int) -> None:
+        with torch.no_grad():
+            for _ in range(steps):
+                for layer, w in enumerate(weights):
+                    torch.mm(acts[layer], w.T, out=acts[layer + 1])
+                for layer in range(len(weights) - 1, -1, -1):
+                    torch.mm(acts[layer + 1].T, acts[layer], out=grads[layer])
+                    if layer:
+                        torch.mm(acts[layer + 1], weights[layer], out=deltas[layer])
         _synchronize(device)
 
-    with torch.no_grad():
-        return seconds_per_epoch(run_epoch, epochs)
+    return run
 
 
 def tutorial_epoch(
