@@ -47,6 +47,13 @@ def test_adam_is_torch_adam_or_adamw_with_the_spec_fields(form, kind):
     assert group["decoupled_weight_decay"] is (form == "decoupled") and group["fused"] is True
 
 
+@pytest.mark.parametrize(("name", "fused"), [("adam", True), ("sgd", False)])
+def test_by_default_adam_is_fused_on_the_cpu_and_sgd_is_torch_optims_default(name, fused):
+    assert make_optimizer(Optimizer(name=name), params()).param_groups[0]["fused"] is fused
+    chosen = make_optimizer(Optimizer(name=name), params(), fused=False)
+    assert chosen.param_groups[0]["fused"] is False
+
+
 def test_one_step_of_each_is_the_spec_formula():
     """From w = 1 with g = 2: sgd w − η(g + λw); Adam's first step is w − η·sign(g)
     (m̂ = g, v̂ = g², up to ε)."""

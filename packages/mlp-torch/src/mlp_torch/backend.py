@@ -45,6 +45,7 @@ __all__ = [
     "thread_settings",
     "train",
     "tutorial_epoch",
+    "tutorial_loop",
 ]
 
 
@@ -142,9 +143,17 @@ def tutorial_epoch(
     epochs: int,
     device: str,
 ) -> float:
-    """An epoch of the loop PyTorch's tutorials write: a `DataLoader(shuffle=True)` over a
-    `TensorDataset`, an `nn.Sequential` of `nn.Linear` and `nn.ReLU`, `CrossEntropyLoss`
-    and `torch.optim.SGD`, each batch moved to `device`."""
+    """Seconds per epoch of the loop PyTorch's tutorials write (`tutorial_loop`)."""
+    run = tutorial_loop(sizes, x, labels, batch_size, device)
+    return seconds_per_epoch(lambda epoch: run(), epochs)
+
+
+def tutorial_loop(
+    sizes: list[int], x: np.ndarray, labels: np.ndarray, batch_size: int, device: str
+) -> Callable[[], None]:
+    """One epoch per call of the loop PyTorch's tutorials write: a `DataLoader(shuffle=True)`
+    over a `TensorDataset`, an `nn.Sequential` of `nn.Linear` and `nn.ReLU`,
+    `CrossEntropyLoss` and `torch.optim.SGD`, each batch moved to `device`."""
     torch.manual_seed(0)
     layers: list[nn.Module] = []
     for i, o in pairwise(sizes):
@@ -155,7 +164,7 @@ def tutorial_epoch(
     dataset = TensorDataset(torch.from_numpy(np.asarray(x, np.float32)), torch.from_numpy(labels))
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True)
 
-    def run_epoch(epoch: int) -> None:
+    def run() -> None:
         for inputs, targets in loader:
             inputs, targets = inputs.to(device), targets.to(device)
             optimizer.zero_grad()
@@ -164,7 +173,7 @@ def tutorial_epoch(
             optimizer.step()
         _synchronize(device)
 
-    return seconds_per_epoch(run_epoch, epochs)
+    return run
 
 
 def _synchronize(device: str) -> None:

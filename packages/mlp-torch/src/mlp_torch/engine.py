@@ -14,11 +14,12 @@ engine takes the steps. An epoch:
 - returns each step's loss, computed before that step's update in the training dtype;
   the losses stay on the device until the epoch ends.
 
-Opt-in, each measured in benchmarks/epoch.py: `mixed_precision` (the module under
-`torch.autocast` in bfloat16, the loss in the training dtype), torch.optim's `fused`
-implementation (one kernel per parameter for the whole update), and `compile_mode` (the
-module through `torch.compile`; on CUDA, "reduce-overhead" replays its forward and
-backward passes as CUDA graphs).
+Speed options, each measured in benchmarks/epoch.py: torch.optim's `fused` implementation
+(one kernel per parameter for the whole update; by default for Adam on the CPU, where it
+is faster: `optimizers.fused_by_default`), and, opt-in, `mixed_precision` (the module
+under `torch.autocast` in bfloat16, the loss in the training dtype) and `compile_mode`
+(the module through `torch.compile`; on CUDA, "reduce-overhead" replays its forward and
+backward passes as CUDA graphs; on the CPU it is slower for this network).
 """
 
 from __future__ import annotations
