@@ -41,6 +41,7 @@ __all__ = [
     "thread_settings",
     "train",
     "tutorial_epoch",
+    "tutorial_loop",
 ]
 
 
@@ -175,10 +176,19 @@ def tutorial_epoch(
     epochs: int,
     device: str,
 ) -> float:
-    """An epoch of the loop Keras's tutorials write: a `Sequential` of `Dense` layers ending
-    in a softmax, compiled with `SGD` and `sparse_categorical_crossentropy`, trained by the
-    default `model.fit(shuffle=True)`."""
-    with tf.device(resolve_device(device)[1]):
+    """Seconds per epoch of the loop Keras's tutorials write (`tutorial_loop`)."""
+    run = tutorial_loop(sizes, x, labels, batch_size, device)
+    return seconds_per_epoch(lambda epoch: run(), epochs)
+
+
+def tutorial_loop(
+    sizes: list[int], x: np.ndarray, labels: np.ndarray, batch_size: int, device: str
+) -> Callable[[], None]:
+    """One epoch per call of the loop Keras's tutorials write: a `Sequential` of `Dense`
+    layers ending in a softmax, compiled with `SGD` and `sparse_categorical_crossentropy`
+    and `model.compile`'s defaults, trained by the default `model.fit(shuffle=True)`."""
+    place = resolve_device(device)[1]
+    with tf.device(place):
         keras.utils.set_random_seed(0)
         model = keras.Sequential(
             [keras.Input((sizes[0],))]
@@ -187,7 +197,8 @@ def tutorial_epoch(
         )
         model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
 
-        def run_epoch(epoch: int) -> None:
+    def run() -> None:
+        with tf.device(place):
             model.fit(x, labels, batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
 
-        return seconds_per_epoch(run_epoch, epochs)
+    return run
