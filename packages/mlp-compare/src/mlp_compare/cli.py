@@ -26,6 +26,7 @@ from mlp_compare.experiment import (
     load_experiment,
     shipped_names,
 )
+from mlp_compare.overhead import BATCH_SIZES, WIDTHS
 from mlp_compare.seeds import SeedsError, parse_seeds
 from mlp_numpy.backends import GROUP
 from mlp_numpy.files import UnwritableError
@@ -587,6 +588,46 @@ def _sci(value: float | None) -> str:
     help="Also time each framework's tutorial loop (a DataLoader loop for PyTorch, the "
     "default model.fit for Keras, ...).",
 )
+@click.option(
+    "--sweep",
+    type=click.Choice(["batch", "width"]),
+    multiple=True,
+    help="Instead, the overhead curve: time per training step and per step's products "
+    "alone against the batch size (784-128-64-10), or against the hidden width W "
+    "(784-W-W/2-10 at batch 64); writes overhead-<sweep>.csv/.png and overhead.md into --out "
+    "and prints each framework's crossover. May be given twice.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --sweep: the folder for its files (default: results/<date>-overhead).",
+)
+@click.option(
+    "--batch-sizes",
+    default=",".join(map(str, BATCH_SIZES)),
+    show_default=True,
+    help="With --sweep batch: the batch sizes, comma-separated.",
+)
+@click.option(
+    "--widths",
+    default=",".join(map(str, WIDTHS)),
+    show_default=True,
+    help="With --sweep width: the hidden widths W, comma-separated.",
+)
+@click.option(
+    "--seconds",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(min=0.0, min_open=True),
+    help="With --sweep: about how long each timed call runs.",
+)
+@click.option(
+    "--repeats",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="With --sweep: interleaved rounds per point (the best is kept).",
+)
 @THREADS
 @click.option("--json", "as_json", is_flag=True)
 def bench(
@@ -597,11 +638,17 @@ def bench(
     samples: int,
     epochs: int,
     tutorial: bool,
+    sweep: tuple[str, ...],
+    out: Path | None,
+    batch_sizes: str,
+    widths: str,
+    seconds: float,
+    repeats: int,
     threads: int,
     as_json: bool,
 ) -> None:
     """Seconds per epoch and per step, next to the matrix products alone and the frameworks'
-    tutorial loops."""
+    tutorial loops; with --sweep, the overhead curve."""
     from mlp_compare.bench import run_bench
     from mlp_compare.runner import targets
 
@@ -614,6 +661,10 @@ def bench(
     frameworks = [fw.get(n) for n in (framework or fw.names())]
     fw.set_threads(threads, frameworks)
     plan = targets(frameworks, device or list(fw.DEVICES))
+    if sweep:
+        _sweep(plan, sweep, out, _sizes(batch_sizes, "--batch-sizes"), _sizes(widths, "--widths"),
+               seconds, repeats, threads)  # fmt: skip
+        return
     train = dataset(DataSpec(train="first", train_size=samples, scaling="standardize")).train
     result = run_bench(plan, train, sizes, batch_size, epochs, tutorial=tutorial)
     if as_json:
@@ -637,6 +688,71 @@ def bench(
             f"{row['seconds_per_epoch']:8.3f} s/epoch  "
             f"{1e6 * row['seconds_per_step']:9.1f} µs/step{extra}"
         )
+
+
+def _sizes(text: str, option: str) -> list[int]:
+    """Positive integers separated by commas."""
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise click.BadParameter(f"{text!r}: positive integers separated by ','", param_hint=option)
+    return values
+
+
+def _sweep(
+    plan: list[Any],
+    sweeps: tuple[str, ...],
+    out: Path | None,
+    batch_sizes: list[int],
+    widths: list[int],
+    seconds: float,
+    repeats: int,
+    threads: int,
+) -> None:
+    """`bench --sweep`: the overhead curve of every framework × device that runs here."""
+    from mlp_compare import overhead
+    from mlp_numpy.files import write_atomic
+    from mlp_numpy.timing import machine
+
+    out = out or Path("results") / f"{datetime.now():%Y%m%d-%H%M%S}-overhead"
+    _writable_folder(out, "--out")
+    candidates = []
+    for target in plan:
+        if target.reason is not None:
+            click.echo(f"  {target.framework.name}/{target.device}: skipped: {target.reason}")
+            continue
+        name = target.framework.name + ("" if target.device == "cpu" else f"/{target.device}")
+        display = target.framework.display + ("" if target.device == "cpu" else " (GPU)")
+        candidates.append(
+            overhead.Candidate(name, display, target.framework.module, target.device_name)
+        )
+    largest = max([*batch_sizes, overhead.WIDTH_BATCH]) if "batch" in sweeps else 64
+    n = min(60000, max(overhead.SAMPLES, 2 * largest))
+    x, labels = dataset(DataSpec(train="first", train_size=n, scaling="standardize")).train
+    click.echo(f"{machine()}; {threads} thread(s); {n:,} MNIST images")
+    for sweep in sweeps:
+        points = overhead.measure(
+            sweep, candidates, x, labels, batch_sizes=batch_sizes, widths=widths,
+            seconds=seconds, repeats=repeats, progress=lambda line: click.echo("  " + line),
+        )  # fmt: skip
+        for path in overhead.write(points, out, sweep):
+            click.echo(f"wrote {path}")
+        if sweep == "batch":
+            click.echo(overhead.crossover_text(overhead.crossovers(points), max(batch_sizes)))
+    command = shlex.join(["mlp-compare", *click.get_current_context().meta["argv"]])
+    versions = ", ".join(f"{c.display} {c.backend.framework_version()}" for c in candidates)
+    head = [
+        "# Overhead curve",
+        "",
+        f"`{command}` — {datetime.now():%Y-%m-%d %H:%M}; {machine()}; {threads} thread(s); "
+        f"{versions}.",
+        "",
+    ]
+    text = "\n".join([*head, *overhead.report_lines(out)]).rstrip() + "\n"
+    write_atomic(out / "overhead.md", text.encode())
+    click.echo(f"wrote {out / 'overhead.md'}")
 
 
 @main.command()

@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from mlp_compare import defaults_study, digits, findings, plots
+from mlp_compare import defaults_study, digits, findings, overhead, plots
 from mlp_compare.results import write_text
 from mlp_compare.typed_results import NAMES, ExperimentResult, experiments
 
@@ -152,6 +152,7 @@ def report_markdown(
     repeated = findings.repeat_findings(typed)
     if repeated:
         lines += ["## Run-to-run noise", "", *[f"- {f.text}" for f in repeated], ""]
+    lines += overhead.report_lines(folder)  # `bench --sweep --out FOLDER` wrote its CSVs here
     lines += [COLUMNS_EXPLAINED, ""]
     for raw, experiment in zip(results["experiments"], typed, strict=True):
         lines += experiment_lines(

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)  # what names the runs
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,8 @@ def timed(run: Callable[[], object]) -> tuple[float, float]:
 
 
 def interleaved(
-    runs: dict[str, Callable[[], object]], repeats: int, *, warm_up: bool = True
-) -> dict[str, Timing]:
+    runs: dict[K, Callable[[], object]], repeats: int, *, warm_up: bool = True
+) -> dict[K, Timing]:
     """Each run's `Timing` over `repeats` rounds, every round calling each run once in
     turn, after one untimed call of each (`warm_up`: caches, lazy compilation)."""
     if repeats < 1:
@@ -64,7 +67,7 @@ def interleaved(
     if warm_up:
         for run in runs.values():
             run()
-    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    rounds: dict[K, list[tuple[float, float]]] = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
             rounds[name].append(timed(run))

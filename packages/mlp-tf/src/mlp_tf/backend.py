@@ -150,7 +150,8 @@ def products_steps(sizes: list[int], batch_size: int, device: str) -> Callable[[
                 acts = [inputs[i % INPUT_BATCHES]]
                 for kernel in kernels:
                     acts.append(tf.matmul(acts[-1], kernel))
-                new, delta = [], acts[-1]  # the top activations stand in for δ_L
+                new: list[tf.Tensor] = []
+                delta = acts[-1]  # the top activations stand in for δ_L
                 for layer in range(len(kernels) - 1, -1, -1):
                     new.insert(0, tf.matmul(acts[layer], delta, transpose_a=True))
                     if layer:
