@@ -80,7 +80,7 @@ BUILT_INS: dict[str, dict[str, str]] = {
 # says it cannot rather than misreading binary labels or regression targets.
 TASKS: dict[str, tuple[str, ...]] = {
     "numpy": ("classification", "binary", "regression"),
-    "torch": ("classification",),
+    "torch": ("classification", "binary", "regression"),
     "tf": ("classification",),
     "jax": ("classification",),
 }
