@@ -81,7 +81,7 @@ BUILT_INS: dict[str, dict[str, str]] = {
 TASKS: dict[str, tuple[str, ...]] = {
     "numpy": ("classification", "binary", "regression"),
     "torch": ("classification", "binary", "regression"),
-    "tf": ("classification",),
+    "tf": ("classification", "binary", "regression"),
     "jax": ("classification",),
 }
 
