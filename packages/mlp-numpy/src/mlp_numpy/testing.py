@@ -604,25 +604,28 @@ class BackendConformance:
         if self.not_run(module, spec):
             return
         x, labels = task_data(network, 400)
-        parts = {"test": (x[200:300], labels[200:300]), "validation": (x[300:], labels[300:])}
-        model, history = module.train(spec, x[:200], labels[:200], **parts, device=self.device)
-        _, expected = reference_train(resolve(spec, module.NAME), x[:200], labels[:200], **parts)
+        test, validation = (x[200:300], labels[200:300]), (x[300:], labels[300:])
+        model, history = module.train(
+            spec, x[:200], labels[:200], test=test, validation=validation, device=self.device
+        )
+        _, expected = reference_train(
+            resolve(spec, module.NAME), x[:200], labels[:200], test=test, validation=validation
+        )
         regression = network.task == "regression"
         metrics = ("mse", "r2") if regression else ("accuracy",)
-        for want, got in zip(expected.records, history.records, strict=True):
-            assert got.loss == pytest.approx(want.loss, rel=1e-10), (got, want)
+        for reference, record in zip(expected.records, history.records, strict=True):
+            assert record.loss == pytest.approx(reference.loss, rel=1e-10), (record, reference)
             for data in ("train", "test", "val"):
                 for metric in ("accuracy", "mse", "r2"):
                     field = f"{data}_{metric}"
-                    value, wanted = getattr(got, field), getattr(want, field)
+                    value, wanted = getattr(record, field), getattr(reference, field)
                     if metric in metrics:
                         assert wanted is not None and value == pytest.approx(wanted, rel=1e-10)
                     else:
-                        assert value is None and wanted is None, (field, got)
+                        assert value is None and wanted is None, (field, record)
         path = tmp_path / "trained.safetensors"
         model.save(path)
-        outputs = model.predict_proba(x)
-        want = predicted(outputs, network.task)
+        want = predicted(model.predict_proba(x), network.task)
         assert want.shape == (len(x),) and want.dtype == (np.float64 if regression else np.int64)
         for loaded in (model, module.load(path, device=self.device), reference_load(path)):
             assert loaded.network == network
