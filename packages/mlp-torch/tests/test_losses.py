@@ -3,6 +3,8 @@ formula (docs/model-spec.md#losses), written here in float64 NumPy."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -90,6 +92,17 @@ def test_cross_entropy_targets_are_the_labels_and_others_the_tasks_targets():
     regression = Network((4, 2), output="identity", task="regression")
     values = targets(np.array([[0.5, -2.0], [1.0, 3.0]]), Loss("mse"), regression, "float32")
     assert values.dtype == torch.float32 and values.tolist() == [[0.5, -2.0], [1.0, 3.0]]
+
+
+def test_targets_are_a_copy_of_the_labels_even_read_only_ones():
+    labels = np.array([[0.5, -2.0], [1.0, 3.0]])
+    labels.flags.writeable = False  # a memory-mapped file's, say
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PyTorch warns when it shares a read-only array
+        values = targets(
+            labels, Loss("mse"), Network((4, 2), task="regression", output="identity"), "float64"
+        )
+    assert values.data_ptr() != labels.ctypes.data and values.tolist() == labels.tolist()
 
 
 def test_clipped_probabilities_have_no_torch_built_in():

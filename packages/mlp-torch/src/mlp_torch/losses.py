@@ -68,7 +68,8 @@ def make_loss(loss: Loss, network: Network) -> LossFunction:
 def targets(labels: np.ndarray, loss: Loss, network: Network, dtype: str) -> Tensor:
     """What the loss compares the logits with, for checked labels
     (`mlp_numpy.inputs.check_targets`): the class indices (int64) for cross-entropy, and
-    for bce and mse the (N, K) targets y of `training_targets` in the training `dtype`."""
+    for bce and mse the (N, K) targets y of `training_targets` in the training `dtype`.
+    Always a copy: the caller's labels may be read-only, or change after training starts."""
     if loss.name == "cross_entropy":
-        return torch.as_tensor(np.asarray(labels), dtype=torch.int64)
-    return torch.from_numpy(training_targets(labels, network, dtype))
+        return torch.tensor(np.asarray(labels), dtype=torch.int64)
+    return torch.tensor(training_targets(labels, network, dtype))
