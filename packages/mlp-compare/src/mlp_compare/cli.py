@@ -433,6 +433,10 @@ def evaluate(
         model = backend.module.load(weights)
     except ValueError as exc:
         raise click.ClickException(f"{weights}: {exc}") from None
+    if model.network.task != "classification":
+        from mlp_compare.experiment import not_a_classifier
+
+        raise click.ClickException(f"{weights}: {not_a_classifier(model.network.task)}")
     model.preprocessing = _evaluation_preprocessing(weights, model.preprocessing, scaling)
     try:
         x, labels = raw_test(chosen.data)

@@ -13,6 +13,9 @@ model spec exactly as in docs/model-spec.md (checked by `mlp_numpy.spec`); the o
 A variant's `set` table is merged into the spec (`set.training.batch_size = 1`); `init_from`
 names another variant whose NumPy run's final weights this variant starts from. Without
 variants, the experiment has one variant called "base". Errors name the file and the field.
+
+Every variant is a classifier of the ten digits: a spec with another `network.task`
+(docs/model-spec.md#tasks) is refused (`not_a_classifier`).
 """
 
 from __future__ import annotations
@@ -178,6 +181,7 @@ def load_experiment(
         experiment = parse_experiment(table, source=source, epochs=epochs, seed=seed)
     except (ExperimentError, SpecError) as exc:
         raise ExperimentError(f"{source}: {exc}") from None
+    _check_classifiers(experiment)
     if seed is not None:
         return replace(experiment, seeds=())
     return experiment if seeds is None else replace(experiment, seeds=seeds)
@@ -371,3 +375,23 @@ def _no_unknown(table: dict[str, Any], known: set[str], where: str) -> None:
         raise ExperimentError(
             f"{where}{unknown[0]}: unknown field (expected one of {', '.join(sorted(known))})"
         )
+
+
+def not_a_classifier(task: str) -> str:
+    """Why mlp-compare takes no network of `task`, a task other than "classification"."""
+    return (
+        f'mlp-compare compares classifiers on MNIST; network.task = "{task}" is trained with '
+        "the backends' train() directly (docs/model-spec.md#tasks)"
+    )
+
+
+def _check_classifiers(experiment: Experiment) -> None:
+    """Refuse an experiment whose variants are not all classifiers, naming the field."""
+    for variant in experiment.variants:
+        task = variant.spec.network.task
+        if task != "classification":
+            overridden = "task" in variant.overrides.get("network", {})
+            where = f"variants[{variant.name}].set." if overridden else ""
+            raise ExperimentError(
+                f"{experiment.source}: {where}network.task: {not_a_classifier(task)}"
+            )
