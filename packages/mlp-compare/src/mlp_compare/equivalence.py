@@ -22,18 +22,15 @@ frameworks may disagree on whether the unit was active for that image.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlp_compare import records
 from mlp_compare.experiment import Variant
+from mlp_compare.frameworks import Framework
 from mlp_numpy import Layer
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.init import initial_layers
-from mlp_numpy.spec import ModelSpec
-
-if TYPE_CHECKING:
-    from mlp_compare.runner import Target
 
 
 def step_batches(variant: Variant, n: int, steps: int) -> Iterator[tuple[np.ndarray, float]]:
@@ -94,7 +91,7 @@ def largest_update_gap(
     *,
     relu: bool,
     dtype: str,
-) -> dict[str, Any]:
+) -> records.UpdateGap:
     """Where this step's update differs most from the reference's, and both updates there."""
     best: tuple[float, int, str, tuple[int, ...]] = (-1.0, 0, "weight", (0,))
     for index, (a, b, ra, rb) in enumerate(
@@ -120,58 +117,38 @@ def largest_update_gap(
         value = float(getattr(end[index], name)[where] - getattr(start[index], name)[where])
         return value if np.isfinite(value) else None
 
-    return {
-        "layer": index,
-        "parameter": name,
-        "index": list(where),
-        "update": update(before, after),
-        "reference_update": update(reference_before, reference_after),
-        "kink_margin": margin if margin is None or np.isfinite(margin) else None,
-    }
-
-
-def remeasure(
-    record: dict[str, Any], plan: list[Target], steps: int, command: str, measured_at: str
-) -> dict[str, Any] | None:
-    """The lockstep equivalence of a recorded experiment, measured again with today's code.
-
-    For run folders recorded before the equivalence kept its update gaps: the variant, data
-    and spec come from the record, the frameworks from `plan`. The result says when and by
-    which command it was measured, since it is newer than the runs beside it.
-    """
-    from mlp_compare.data import prepare
-    from mlp_compare.experiment import DataSpec
-
-    runnable = [t for t in plan if t.reason is None]
-    if len(runnable) < 2:
-        return None
-    old = record.get("equivalence")
-    variants = [v for v in record["variants"] if v["init_from"] is None]
-    chosen = next((v for v in variants if old and v["name"] == old["variant"]), variants[0])
-    variant = Variant(
-        chosen["name"], chosen["description"], chosen["set"], ModelSpec.from_dict(chosen["spec"])
+    return records.UpdateGap(
+        layer=index,
+        parameter="weight" if name == "weight" else "bias",
+        index=list(where),
+        update=update(before, after),
+        reference_update=update(reference_before, reference_after),
+        kink_margin=margin if margin is None or np.isfinite(margin) else None,
     )
-    result = run_equivalence(variant, prepare(DataSpec(**record["data"])).train, runnable, steps)
-    result["remeasured"] = {"at": measured_at, "command": command}
-    return result
 
 
 def run_equivalence(
-    variant: Variant, train: tuple[np.ndarray, np.ndarray], plan: list[Target], steps: int
-) -> dict[str, Any]:
-    """Train every target `steps` single-batch steps in lockstep; differences per step."""
+    variant: Variant,
+    train: tuple[np.ndarray, np.ndarray],
+    plan: list[tuple[Framework, str]],
+    steps: int,
+) -> records.Equivalence:
+    """Train every (framework, backend device) of `plan` `steps` single-batch steps in
+    lockstep; the differences from the reference at every step."""
     x, labels = train
     start = initial_layers(variant.spec)
     engines = {
-        (t.framework.name, t.device_name): t.framework.module.make_engine(
-            variant.spec, x, labels, layers=start, device=t.device_name
+        (framework.name, device): framework.module.make_engine(
+            variant.spec, x, labels, layers=start, device=device
         )
-        for t in plan
+        for framework, device in plan
     }
-    reference = ("numpy", "cpu") if ("numpy", "cpu") in engines else next(iter(engines))
+    reference = (records.REFERENCE, "cpu")
+    if reference not in engines:
+        reference = next(iter(engines))
     losses: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
     weight_diffs: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
-    gaps: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in engines}
+    gaps: dict[tuple[str, str], list[records.UpdateGap]] = {key: [] for key in engines}
     relu = variant.spec.network.hidden == "relu"
     dtype = variant.spec.training.dtype
     previous = {key: _as_float64(start) for key in engines}
@@ -200,23 +177,52 @@ def run_equivalence(
     def finite(values: list[float]) -> list[float | None]:
         return [v if np.isfinite(v) else None for v in values]
 
-    return {
-        "variant": variant.name,
-        "reference": f"{reference[0]}/{reference[1]}",
-        "dtype": variant.spec.training.dtype,
-        "steps": len(losses[reference]),
-        "curves": [
-            {
-                "framework": key[0],
-                "device": key[1],
-                "max_weight_diff": finite(weight_diffs[key]),
-                "loss_diff": finite(
+    return records.Equivalence(
+        variant=variant.name,
+        reference=f"{reference[0]}/{reference[1]}",
+        dtype="float64" if dtype == "float64" else "float32",
+        steps=len(losses[reference]),
+        optimizer=variant.spec.training.optimizer.name,
+        lr=variant.spec.training.schedule.lr_at(0, variant.spec.training.epochs),
+        curves=[
+            records.Curve(
+                framework=key[0],
+                device=key[1],
+                max_weight_diff=finite(weight_diffs[key]),
+                loss_diff=finite(
                     [abs(a - b) for a, b in zip(losses[key], losses[reference], strict=True)]
                 ),
-                "losses": finite(losses[key]),
-                "largest_update_gap": gaps[key],
-            }
+                losses=finite(losses[key]),
+                largest_update_gap=gaps[key],
+            )
             for key in engines
             if key != reference
         ],
-    }
+    )
+
+
+def remeasure(
+    record: records.Experiment,
+    plan: list[tuple[Framework, str]],
+    steps: int,
+    command: str,
+    measured_at: str,
+) -> records.Equivalence | None:
+    """The lockstep equivalence of a recorded experiment, measured again with today's code.
+
+    For run folders recorded before the equivalence kept its update gaps: the variant, data
+    and spec come from the record, the frameworks from `plan`. The result says when and by
+    which command it was measured, since it is newer than the runs beside it.
+    """
+    from mlp_compare.data import prepare
+    from mlp_compare.experiment import from_record
+
+    if len(plan) < 2:
+        return None
+    experiment = from_record(record)
+    old = record.equivalence
+    variants = [v for v in experiment.variants if v.init_from is None]
+    chosen = next((v for v in variants if old and v.name == old.variant), variants[0])
+    result = run_equivalence(chosen, prepare(experiment.data).train, plan, steps)
+    result.remeasured = records.Remeasured(at=measured_at, command=command)
+    return result
