@@ -197,7 +197,9 @@ def results(*experiments: Experiment, workers: int = 1) -> Results:
             gpu=None,
             packages={},
             frameworks={
-                name: FrameworkInfo(display=DISPLAY[name], available=True, devices=["cpu"], error=None)
+                name: FrameworkInfo(
+                    display=DISPLAY[name], available=True, devices=["cpu"], error=None
+                )
                 for name in frameworks
             },
         ),

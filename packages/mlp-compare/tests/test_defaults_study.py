@@ -67,7 +67,9 @@ def test_every_configuration_runs_once_per_seed(study):
                 continue
             mean, std = 100 * statistics.fmean(values), 100 * statistics.stdev(values)
             low, high = 100 * min(values), 100 * max(values)
-            cells = f"| {variant} | {name}/cpu | 2 | {mean:.2f} ± {std:.2f} ({low:.2f}–{high:.2f}) |"
+            cells = (
+                f"| {variant} | {name}/cpu | 2 | {mean:.2f} ± {std:.2f} ({low:.2f}–{high:.2f}) |"
+            )
             assert cells in report, cells
             rows += 1
     assert rows >= 8

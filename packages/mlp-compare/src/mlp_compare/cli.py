@@ -734,7 +734,7 @@ def report(folder: Path, equivalence_steps: int | None, threads: int) -> None:
         raise click.ClickException(str(exc)) from None
     if equivalence_steps:
         from mlp_compare.equivalence import remeasure
-        from mlp_compare.plan import targets
+        from mlp_compare.plan import file_name, targets
 
         frameworks = fw.all_frameworks()
         fw.set_threads(threads, frameworks)
@@ -746,6 +746,9 @@ def report(folder: Path, equivalence_steps: int | None, threads: int) -> None:
             click.echo(f"{record.name}: equivalence over {equivalence_steps} steps")
             measured = remeasure(record, plan, equivalence_steps, command, now())
             record.equivalence = measured or record.equivalence
+            tasks = folder / "tasks" / file_name(record.name)
+            if measured and tasks.is_dir():  # the task's record, which --resume reads
+                write_record(tasks / "equivalence.json", measured)
         write_record(folder / "results.json", results)
     written = render(folder, results)
     click.echo(f"wrote {len(written)} files; report: {folder / 'report.md'}")

@@ -123,15 +123,20 @@ class Runner:
 
     def load(self, experiment: Experiment) -> None:
         """What the run folder already holds for `experiment`: its record (created now for
-        a new study), its runs and analyses."""
+        a new study), and the records of its tasks. Those are the files in
+        `tasks/<experiment>/`, or, in a folder written before they existed, the runs and
+        analyses in results.json."""
         if not any(e.name == experiment.name for e in self.results.experiments):
             sizes = records.DataSizes(**data_module.prepare(experiment.data).sizes())
             self.results.experiments.append(experiment.record(sizes))
         record = self.record(experiment.name)
-        for run in record.runs:
-            self.runs[run_key(run)] = run
         folder = self.folder / "tasks" / file_name(experiment.name)
-        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if not folder.is_dir():
+            for run in record.runs:
+                self.runs[run_key(run)] = run
+            return
+        record.equivalence = record.defaults_weights = None
+        for path in sorted(folder.glob("*.json")):
             text = path.read_bytes()
             try:
                 if path.stem == "equivalence":

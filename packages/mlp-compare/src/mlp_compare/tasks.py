@@ -67,7 +67,7 @@ def epoch_record(record: Any) -> records.Epoch:
 def worker(threads: int) -> records.Worker:
     """This process as a worker: its Dask name (or "main"), host, pid and usable cores."""
     name = "main"
-    if "distributed" in sys.modules:  # running on a Dask worker, or a client that could
+    if sys.modules.get("distributed") is not None:  # on a Dask worker, or a client that could
         from distributed import get_worker
 
         with contextlib.suppress(ValueError):  # not inside a task of a worker
