@@ -187,6 +187,7 @@ def test_a_killed_worker_is_recorded_and_resume_completes_the_study(tmp_path: Pa
         assert [r["status"] for r in runs] == ["ok"] * 6
         assert {(r["variant"], r["seed"]) for r in runs} >= finished
         first, second = document["sessions"]
+        assert first["tasks"] == 6
         assert second["tasks"] == len(failed)  # only what the first session lost ran again
         assert second["executor"]["kind"] == "scheduler"
         assert document["status"] == "complete"
