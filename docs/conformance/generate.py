@@ -2,7 +2,7 @@
 
     python docs/conformance/generate.py [output folder, default: this folder]
 
-For each case: `<name>.safetensors`, a weight file drawn by `mlp_numpy.init` from the
+For each case: `<name>.safetensors`, a weight file drawn by `mlp_numpy.initializers` from the
 case's spec (which the file carries in its metadata), and `<name>.json`, a fixed
 input with the outputs, loss and gradients that the network must give for it,
 computed in float64 by `mlp_numpy`. Cases with a preprocessing are version 2 files:
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mlp_numpy.backprop import Backprop
 from mlp_numpy.files import write_atomic
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.inputs import one_hot
+from mlp_numpy.network import MLP
 from mlp_numpy.preprocessing import Preprocessing, standardized
 from mlp_numpy.spec import Init, Loss, ModelSpec, Network, Training
 from mlp_numpy.weights import save_weights
@@ -95,7 +95,7 @@ def case_data(name: str, spec: ModelSpec) -> tuple[list, dict]:
         images = rng.integers(0, 256, size=(ROWS, *preprocessing.input_shape), dtype=np.uint8)
         x = preprocessing.apply(images).astype(np.float64)  # float32 values, widened exactly
     labels = rng.integers(0, network.num_classes, size=ROWS)
-    net = Backprop(network, spec.loss, np.float64)
+    net = MLP(network, spec.loss, np.float64)
     net.params.assign(layers)
     trace = net.forward(x)
     output = trace.a.copy()

@@ -30,9 +30,10 @@ from threadpoolctl import threadpool_limits
 
 import mlp_numpy
 from mlp_numpy.batches import epoch_batches
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.inputs import one_hot
 from mlp_numpy.spec import ModelSpec, Network, Optimizer, Schedule, Training
+from mlp_numpy.tutorial import TutorialLoop
 
 N, BATCH, SIZES, ONLINE_SIZES = 60_000, 64, (784, 128, 64, 10), (784, 128, 10)
 ONLINE_STEPS, ONLINE_RUNS = 2_000, 10  # online learning: steps per run, runs per round
@@ -70,39 +71,6 @@ def products_only(x: np.ndarray, weights: list[np.ndarray], order: np.ndarray) -
                 np.dot(h[i], weights[i], out=dh[i])
 
 
-class TutorialLoop:
-    """Plain SGD as a from-scratch NumPy tutorial writes it, for any number of layers:
-    weights of shape (in, out), `@`, ReLU′ as a mask, a cross-entropy with log(p + ε),
-    and each parameter updated on its own."""
-
-    def __init__(self, x: np.ndarray, y: np.ndarray, layers: list) -> None:
-        self.x, self.y = x, y
-        self.weights = [w.T.copy() for w, _ in layers]  # (in, out)
-        self.biases = [b.copy() for _, b in layers]
-
-    def __call__(self, order: np.ndarray, batch_size: int) -> None:
-        weights, biases, last = self.weights, self.biases, len(self.weights) - 1
-        for start in range(0, len(order) - batch_size + 1, batch_size):
-            rows = order[start : start + batch_size]
-            x, y = self.x[rows], self.y[rows]
-            activations, pre = [x], []
-            for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
-                z = activations[-1] @ w + b
-                pre.append(z)
-                activations.append(np.maximum(0, z) if i < last else z)
-            e = np.exp(z - z.max(axis=1, keepdims=True))
-            p = e / e.sum(axis=1, keepdims=True)
-            self.loss = -np.mean(np.sum(y * np.log(p + 1e-9), axis=1))
-            delta = (p - y) / len(x)
-            for i in range(last, -1, -1):
-                grad_w = activations[i].T @ delta
-                grad_b = delta.sum(axis=0)
-                if i > 0:
-                    delta = (delta @ weights[i].T) * (pre[i - 1] > 0)
-                weights[i] -= LR * grad_w
-                biases[i] -= LR * grad_b
-
-
 def training_spec(sizes: tuple[int, ...], batch_size: int) -> ModelSpec:
     optimizer, schedule = Optimizer("sgd"), Schedule(lr=LR)
     return ModelSpec(
@@ -124,9 +92,9 @@ def main() -> None:
     layers = initial_layers(spec)
     weights = [w for w, _ in layers]
     engine = mlp_numpy.make_engine(spec, x, labels)
-    tutorial = TutorialLoop(x, y, layers)
+    tutorial = TutorialLoop(x, y, layers, LR)
     online_engine = mlp_numpy.make_engine(online, x[:ONLINE_STEPS], labels[:ONLINE_STEPS])
-    online_tutorial = TutorialLoop(x, y, initial_layers(online))
+    online_tutorial = TutorialLoop(x, y, initial_layers(online), LR)
     steps = N // BATCH
     print(f"784-128-64-10 ReLU/softmax, batch {BATCH}, {N} samples, float32, SGD; "
           f"batch-1 steps of 784-128-10; best of {args.repeats} rounds")  # fmt: skip

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import mlp_numpy
-from mlp_numpy.backprop import Backprop
 from mlp_numpy.inputs import one_hot
+from mlp_numpy.network import MLP
 from mlp_numpy.weights import load_weights
 
 FOLDER = Path(__file__).resolve().parents[3] / "docs" / "conformance"
@@ -83,7 +83,7 @@ def test_expected_results_hold(name):
     assert plain_loss(spec, layers, x, labels) == pytest.approx(expected["loss"], rel=1e-12)
 
     # The gradients: backprop in float64, and central differences of the plain loss.
-    net = Backprop(spec.network, spec.loss, np.float64)
+    net = MLP(spec.network, spec.loss, np.float64)
     net.params.assign(layers)
     net.backward(net.forward(x), one_hot(labels, spec.network.num_classes, np.float64))
     float64 = [

@@ -9,7 +9,7 @@ import pytest
 from mlp_numpy.defaults import DEFAULTS, KERAS_DOCUMENTED, merge, with_defaults
 from mlp_numpy.engine import NumpyEngine
 from mlp_numpy.gradcheck import check_gradients
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.losses import ClampedLogBinaryCrossEntropy, ClippedCrossEntropy
 from mlp_numpy.spec import Init, Loss, ModelSpec, Network, SpecError, Training
 
@@ -130,7 +130,7 @@ def _sgd():
             'loss.form: "clipped_probabilities" is a form of name = "cross_entropy"',
         ),
         ({"loss": {"form": "clamped_log"}}, 'loss.form: "clamped_log" is a form of name = "bce"'),
-        ({"loss": {"form": "probabilities"}}, "loss.form: must be one of logits"),
+        ({"loss": {"form": "probabilities"}}, "loss.form: must be one of framework, logits"),
         ({"init": {"draw": "torch"}}, "init.draw: must be one of reference, framework"),
         (
             {"init": {"scheme": "normal", "draw": "framework"}},

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mlp_numpy.gradcheck import check_gradients
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import HIDDEN_ACTIVATIONS, Init, Loss, ModelSpec, Network, Training
 
 LOSS_OUTPUTS = [

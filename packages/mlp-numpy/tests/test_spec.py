@@ -208,20 +208,26 @@ def test_optimizer_conventions_round_trip(tmp_path, suffix, optimizer):
     assert load_spec(path).training.optimizer == optimizer
 
 
-def test_optimizer_conventions_default_to_pytorchs():
-    optimizer = ModelSpec.from_dict({"network": {"layers": [4, 2]}}).training.optimizer
-    assert (optimizer.eps_placement, optimizer.velocity) == ("sqrt_v_hat", "gradient")
-    assert optimizer.weight_decay_form == "coupled"
-    assert optimizer.hyperparameter_precision == "exact"
+def test_conventions_default_to_each_frameworks_built_in():
+    spec = ModelSpec.from_dict({"network": {"layers": [4, 2]}})
+    optimizer = spec.training.optimizer
+    assert (optimizer.eps_placement, optimizer.velocity) == ("framework", "framework")
+    assert optimizer.weight_decay_form == "framework"
+    assert optimizer.hyperparameter_precision == "framework"
+    assert spec.loss.form == "framework"
 
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("eps_placement", "after", "must be one of sqrt_v_hat, eps_hat; got 'after'"),
-        ("velocity", "steps", "must be one of gradient, step; got 'steps'"),
-        ("weight_decay_form", "l2", "must be one of coupled, decoupled; got 'l2'"),
-        ("hyperparameter_precision", "float16", "must be one of exact, float32; got 'float16'"),
+        ("eps_placement", "after", "must be one of framework, sqrt_v_hat, eps_hat; got 'after'"),
+        ("velocity", "steps", "must be one of framework, gradient, step; got 'steps'"),
+        ("weight_decay_form", "l2", "must be one of framework, coupled, decoupled; got 'l2'"),
+        (
+            "hyperparameter_precision",
+            "float16",
+            "must be one of framework, exact, float32; got 'float16'",
+        ),
     ],
 )
 def test_invalid_conventions_name_the_field(field, value, message):

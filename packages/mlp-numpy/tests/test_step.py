@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import mlp_numpy
-from mlp_numpy.backprop import Backprop
 from mlp_numpy.inputs import one_hot
 from mlp_numpy.losses import CrossEntropy
+from mlp_numpy.network import MLP
 from mlp_numpy.spec import Loss, ModelSpec, Network, Optimizer, Schedule, Training
 
 
@@ -27,7 +27,7 @@ def test_a_step_is_forward_loss_backward_and_the_update(loss, output):
     engine, spec, x, labels = engine_for(loss=loss, output=output)
     batch = np.array([3, 1, 4, 1, 5, 9, 2, 6])
     # The same step, written out against a second copy of the network.
-    net = Backprop(spec.network, spec.loss, np.float64)
+    net = MLP(spec.network, spec.loss, np.float64)
     net.params.assign(engine.get_layers())
     before = net.params.flat.copy()
     y = one_hot(labels[batch], 3, np.float64)

@@ -14,7 +14,7 @@ from safetensors.numpy import save as safetensors_bytes
 
 import mlp_numpy
 from mlp_numpy import weights as weights_module
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.layer import Layer
 from mlp_numpy.preprocessing import Preprocessing
 from mlp_numpy.spec import ModelSpec, Network, Training
@@ -85,7 +85,7 @@ def test_files_are_plain_safetensors(tmp_path):
 
 
 def test_model_save_and_load(tmp_path):
-    model = mlp_numpy.MLP(NETWORK, layers(), SPEC)
+    model = mlp_numpy.Model(NETWORK, layers(), SPEC)
     model.save(tmp_path / "m.safetensors")
     again = mlp_numpy.load(tmp_path / "m.safetensors")
     x = np.random.default_rng(0).normal(size=(5, 4))

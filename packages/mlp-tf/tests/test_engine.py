@@ -7,7 +7,7 @@ import pytest
 
 import mlp_numpy
 import mlp_tf
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import ModelSpec, Network, Optimizer, Schedule, Training
 from mlp_numpy.training import DivergenceError, fit
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import mlp_tf
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import Init, Loss, ModelSpec, Network, Training
 
 

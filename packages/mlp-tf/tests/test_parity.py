@@ -9,7 +9,7 @@ import pytest
 import mlp_numpy
 import mlp_tf
 from mlp_numpy import Layer
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import Loss, ModelSpec, Network, Optimizer, Schedule, Training
 from mlp_numpy.training import fit
 
@@ -93,7 +93,7 @@ def test_forward_matches_numpy_on_the_test_set(mnist_train, mnist_test, tmp_path
     # place of the logits (|z| up to 37 here, where one unit is 3.8e-6), so the outputs agree to
     # ~1e-6 and each is as close to the exact value, the same weights evaluated in float64,
     # as the other.
-    exact = mlp_numpy.MLP(
+    exact = mlp_numpy.Model(
         trained.network,
         [Layer(w.astype(np.float64), b.astype(np.float64)) for w, b in trained.layers()],
     ).predict_proba(x_test.astype(np.float64))

@@ -7,7 +7,7 @@ import pytest
 import mlp_numpy
 import mlp_tf
 import mlp_torch
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import Init, ModelSpec, Network, Training
 from mlp_numpy.weights import WeightFormatError, load_weights
 

@@ -8,7 +8,7 @@ import torch
 
 import mlp_numpy
 import mlp_torch
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import Loss, ModelSpec, Network, Optimizer, Schedule, Training
 from mlp_numpy.training import DivergenceError, fit
 from mlp_numpy.weights import load_weights, save_weights

@@ -14,7 +14,7 @@ import pytest
 import mlp_numpy
 import mlp_torch
 from mlp_numpy.batches import epoch_batches
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import ModelSpec, Network, Optimizer, Schedule, Training
 from mlp_numpy.weights import load_weights, save_weights
 

@@ -36,7 +36,7 @@ from mlp_compare.experiment import Experiment
 from mlp_numpy import Layer
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.engine import NumpyEngine
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import ModelSpec
 
 STEPS = 200

@@ -1,7 +1,7 @@
 """Step-by-step equivalence: the same initial weights and batches in every framework.
 
 Each framework gets an engine built from the reference's initial weights
-(`mlp_numpy.init.initial_layers`) and trains one batch at a time on the shared batch order.
+(`mlp_numpy.initializers.initial_layers`) and trains one batch at a time on the shared batch order.
 After every step we compare with the reference (NumPy on the CPU when it runs):
 
     max_weight_diff[t] = max over all parameters |w_framework − w_reference|
@@ -30,7 +30,7 @@ from mlp_compare.experiment import Variant
 from mlp_compare.frameworks import Framework
 from mlp_numpy import Layer
 from mlp_numpy.batches import epoch_batches
-from mlp_numpy.init import initial_layers
+from mlp_numpy.initializers import initial_layers
 
 
 def step_batches(variant: Variant, n: int, steps: int) -> Iterator[tuple[np.ndarray, float]]:

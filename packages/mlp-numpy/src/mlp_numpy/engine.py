@@ -11,16 +11,20 @@ training step (`NumpyEngine.step`) on a batch of rows x with one-hot targets y i
     optimizer.step(w, grads, η)      optimizers.py: every parameter, in one flat array
 
 and nothing else; `train_batches` runs one such step per batch and returns their losses.
+The spec's conventions (`mlp_numpy.conventions`) choose which form of the loss and the
+optimizer those lines compute; "framework" is the plain form, the reference's own.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .backprop import Backprop
-from .init import initial_layers
+from .conventions import resolve
+from .devices import check_device
+from .initializers import initial_layers
 from .inputs import check_inputs, check_labels, one_hot
 from .layer import Layer
+from .network import MLP
 from .optimizers import make_optimizer
 from .spec import ModelSpec
 
@@ -31,13 +35,14 @@ class NumpyEngine:
     def __init__(
         self, spec: ModelSpec, x: np.ndarray, labels: np.ndarray, layers: list[Layer] | None = None
     ) -> None:
+        spec = resolve(spec, "numpy")
         network = spec.network
         self.dtype = np.dtype(spec.training.dtype)
         x = check_inputs(x, network.layers[0])
         labels = check_labels(labels, len(x), network.num_classes)
         self.x = np.ascontiguousarray(x, dtype=self.dtype)
         self.y = one_hot(labels, network.num_classes, self.dtype)
-        self.net = Backprop(network, spec.loss, self.dtype)
+        self.net = MLP(network, spec.loss, self.dtype)
         self.net.params.assign(initial_layers(spec) if layers is None else layers)
         self.optimizer = make_optimizer(spec.training.optimizer, self.net.params.flat)
 
@@ -68,3 +73,17 @@ class NumpyEngine:
 
     def set_layers(self, layers: list[Layer]) -> None:
         self.net.params.assign(layers)
+
+
+def make_engine(
+    spec: ModelSpec,
+    x: np.ndarray,
+    labels: np.ndarray,
+    *,
+    layers: list[Layer] | None = None,
+    device: str = "auto",
+) -> NumpyEngine:
+    """An engine holding the training data (cast to the spec's dtype) and the network,
+    starting from `layers` or, when None, from `initializers.initial_layers(spec)`."""
+    check_device(device)
+    return NumpyEngine(spec, x, labels, layers)

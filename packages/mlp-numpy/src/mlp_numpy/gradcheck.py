@@ -4,7 +4,7 @@ For every parameter w_i, the central difference
 
     ∂L/∂w_i ≈ (L(w + ε e_i) − L(w − ε e_i)) / 2ε
 
-has error O(ε²). The check compares it with `Backprop.backward`, tensor by tensor,
+has error O(ε²). The check compares it with `MLP.backward`, tensor by tensor,
 by the relative error ‖analytic − numeric‖ / (‖analytic‖ + ‖numeric‖), which is
 about 1e-9 or smaller in float64 when backprop is right and near 1 when it is wrong.
 It costs two forward passes per parameter: use small networks.
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backprop import Backprop
 from .inputs import one_hot
 from .layer import Layer
+from .network import MLP
 from .spec import Loss, Network
 
 
@@ -44,7 +44,7 @@ def check_gradients(
 ) -> GradientCheck:
     """Compare backprop's gradient of `loss` on (x, labels) with central differences (float64)."""
     float64 = np.dtype(np.float64)
-    net = Backprop(network, loss, float64)
+    net = MLP(network, loss, float64)
     net.params.assign(layers)
     x = np.asarray(x, dtype=np.float64)
     y = one_hot(labels, network.num_classes, np.float64)

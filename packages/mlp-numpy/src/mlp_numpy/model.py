@@ -1,20 +1,27 @@
-"""`MLP`: a trained network that predicts, saves and loads."""
+"""`Model`: a trained network that predicts, saves and loads; `train` makes one, `load`
+reads one from a weight file written by any backend."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from .backprop import Backprop
+from .devices import check_device
+from .engine import make_engine
 from .inputs import check_inputs
 from .layer import Layer
+from .network import MLP
 from .preprocessing import Preprocessing, prepare_inputs
 from .spec import Loss, ModelSpec, Network
+from .threads import training_threads
+from .training import EpochRecord, History, fit
 from .weights import load_weights, save_weights
 
 
-class MLP:
+class Model:
     """A network and its parameters, for prediction and saving.
 
     `spec` (optional) is the full model spec it was trained with; it is stored in
@@ -28,7 +35,7 @@ class MLP:
         dtype = layers[0].weight.dtype
         self.network = network
         self.spec = spec
-        self._net = Backprop(network, spec.loss if spec else _any_loss(network), dtype)
+        self._net = MLP(network, spec.loss if spec else _any_loss(network), dtype)
         self._net.params.assign(layers)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -67,9 +74,35 @@ def _any_loss(network: Network) -> Loss:
     return Loss({"softmax": "cross_entropy", "sigmoid": "bce"}.get(network.output, "mse"))
 
 
-def load(path: str | os.PathLike[str]) -> MLP:
-    """An `MLP` from a weight file written by any backend."""
+def load(path: str | os.PathLike[str], *, device: str = "auto") -> Model:
+    """A `Model` from a weight file written by any backend (`device`: "auto" or "cpu")."""
+    check_device(device)
     weights = load_weights(path)
-    model = MLP(weights.network, weights.layers, weights.spec)
+    model = Model(weights.network, weights.layers, weights.spec)
     model.preprocessing = weights.preprocessing
     return model
+
+
+def train(
+    spec: ModelSpec,
+    x: np.ndarray,
+    labels: np.ndarray,
+    *,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    layers: list[Layer] | None = None,
+    progress: Callable[[EpochRecord], None] | None = None,
+    device: str = "auto",
+    threads: int | None = None,
+) -> tuple[Model, History]:
+    """Train a network on (x, labels) as `spec` says; return the model and its history.
+
+    NumPy's matrix products run on `threads` BLAS threads; by default on the count set
+    by `set_blas_threads`, or on one (`mlp_numpy.threads.DEFAULT_THREADS`, see there).
+    """
+    with threadpool_limits(limits=training_threads(threads), user_api="blas"):
+        engine = make_engine(spec, x, labels, layers=layers, device=device)
+        history = fit(
+            engine, spec, train=(x, labels), test=test, validation=validation, progress=progress
+        )
+    return Model(spec.network, engine.get_layers(), spec), history

@@ -41,16 +41,18 @@ INIT_BIASES = ("zeros", "like_weights")
 INIT_DRAWS = ("reference", "framework")
 # The cross-entropy's input (docs/model-spec.md#loss-forms): the stable form from the logits,
 # Keras's from clipped probabilities, PyTorch BCELoss's with its log clamped at −100.
-LOSS_FORMS = ("logits", "clipped_probabilities", "clamped_log")
+LOSS_FORMS = ("framework", "logits", "clipped_probabilities", "clamped_log")
 # Which order the samples are seen in (docs/model-spec.md#batch-order).
 BATCH_ORDERS = ("shared", "framework")
 OPTIMIZERS = ("sgd", "adam")
-# The optimizer conventions (docs/model-spec.md#optimizer-conventions): the first of each is the
-# default (PyTorch's and the papers'), the second Keras's.
-EPS_PLACEMENTS = ("sqrt_v_hat", "eps_hat")
-VELOCITIES = ("gradient", "step")
-WEIGHT_DECAY_FORMS = ("coupled", "decoupled")
-HYPERPARAMETER_PRECISIONS = ("exact", "float32")
+# The optimizer conventions (docs/model-spec.md#optimizer-conventions). The default of each,
+# "framework", is whatever the training framework's built-in computes
+# (mlp_numpy.conventions.BUILT_INS); the others pin one form: the papers' and PyTorch's
+# first, Keras's second.
+EPS_PLACEMENTS = ("framework", "sqrt_v_hat", "eps_hat")
+VELOCITIES = ("framework", "gradient", "step")
+WEIGHT_DECAY_FORMS = ("framework", "coupled", "decoupled")
+HYPERPARAMETER_PRECISIONS = ("framework", "exact", "float32")
 SCHEDULES = ("constant", "piecewise", "step", "cosine")
 DTYPES = ("float32", "float64")
 
@@ -129,7 +131,7 @@ class Loss:
 
     name: str = "cross_entropy"
     reduction: str = "mean"
-    form: str = "logits"
+    form: str = "framework"
 
     def __post_init__(self) -> None:
         _check_choice("loss.name", self.name, LOSSES)
@@ -175,7 +177,8 @@ class Optimizer:
 
     `eps_placement`, `velocity`, `weight_decay_form` and `hyperparameter_precision` name
     the conventions in which frameworks' built-ins differ (docs/model-spec.md#optimizer-
-    conventions); each defaults to PyTorch's, and its other value is Keras's.
+    conventions). Each defaults to "framework": every backend trains with its framework's
+    built-in as it is (`mlp_numpy.conventions`); another value pins one form.
     """
 
     name: str = "adam"
@@ -185,10 +188,10 @@ class Optimizer:
     beta2: float = 0.999
     eps: float = 1e-8
     weight_decay: float = 0.0
-    eps_placement: str = "sqrt_v_hat"
-    velocity: str = "gradient"
-    weight_decay_form: str = "coupled"
-    hyperparameter_precision: str = "exact"
+    eps_placement: str = "framework"
+    velocity: str = "framework"
+    weight_decay_form: str = "framework"
+    hyperparameter_precision: str = "framework"
 
     def __post_init__(self) -> None:
         _check_choice("training.optimizer.name", self.name, OPTIMIZERS)
@@ -212,9 +215,9 @@ class Optimizer:
             self.hyperparameter_precision,
             HYPERPARAMETER_PRECISIONS,
         )
-        if self.name != "adam" and self.eps_placement != EPS_PLACEMENTS[0]:
+        if self.name != "adam" and self.eps_placement != "framework":
             _fail("training.optimizer.eps_placement", 'eps_placement is for name = "adam"')
-        if self.name != "sgd" and self.velocity != VELOCITIES[0]:
+        if self.name != "sgd" and self.velocity != "framework":
             _fail("training.optimizer.velocity", 'velocity is for name = "sgd"')
 
 

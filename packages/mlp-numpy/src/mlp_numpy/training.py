@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -21,7 +21,12 @@ from .metrics import accuracy
 from .spec import ModelSpec
 
 
+@runtime_checkable
 class Engine(Protocol):
+    """What `fit` needs of a backend: the parameters, optimizer state and training data on
+    the backend's device, stepped one epoch at a time (docs/model-spec.md#the-backend-
+    protocol). `isinstance(engine, Engine)` checks that an object has these methods."""
+
     def train_batches(self, order: np.ndarray, batch_size: int, lr: float) -> np.ndarray:
         """One update per consecutive slice of `order` (indices into the training
         data); returns each step's loss, computed in the training dtype before the

@@ -48,7 +48,7 @@ def make_engine(
 ) -> TFEngine:
     """An engine holding the training data (cast to the spec's dtype) and the compiled Keras
     model on `device` ("auto", "cpu" or "gpu"), starting from `layers` or, when None, from
-    `mlp_numpy.init.initial_layers(spec)`.
+    `mlp_numpy.initializers.initial_layers(spec)`.
 
     `deterministic=True` switches on TensorFlow's op determinism for the whole process
     (under which Keras compiles models without XLA).

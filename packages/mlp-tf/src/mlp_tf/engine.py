@@ -25,7 +25,8 @@ import numpy as np
 import tensorflow as tf
 
 from mlp_numpy import Layer
-from mlp_numpy.init import initial_layers
+from mlp_numpy.conventions import resolve
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.inputs import check_inputs, check_labels, one_hot
 from mlp_numpy.layer import check_layers
 from mlp_numpy.spec import ModelSpec
@@ -87,6 +88,7 @@ class TFEngine:
         jit_compile: bool = True,
         steps_per_execution: int = STEPS_PER_EXECUTION,
     ) -> None:
+        spec = resolve(spec, "tf")
         network, dtype = spec.network, spec.training.dtype
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] != network.layers[0]:

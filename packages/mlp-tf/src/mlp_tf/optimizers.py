@@ -28,11 +28,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from mlp_numpy.spec import Optimizer, SpecError
-
-
-class ConventionError(SpecError):
-    """The spec names an optimizer convention that Keras cannot express."""
+from mlp_numpy.conventions import ConventionError
+from mlp_numpy.spec import Optimizer
 
 
 class _SpecHyperparameters:

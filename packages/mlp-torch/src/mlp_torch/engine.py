@@ -28,7 +28,8 @@ import torch
 from torch import Tensor
 
 from mlp_numpy import Layer
-from mlp_numpy.init import initial_layers
+from mlp_numpy.conventions import resolve
+from mlp_numpy.initializers import initial_layers
 from mlp_numpy.inputs import check_inputs, check_labels
 from mlp_numpy.spec import ModelSpec
 
@@ -60,6 +61,7 @@ class TorchEngine:
         fused: bool | None = None,
         compile_mode: str | None = None,
     ) -> None:
+        spec = resolve(spec, "torch")
         network = spec.network
         self.spec = spec
         self.device = resolve_device(device)
@@ -179,7 +181,7 @@ def make_engine(
     compile_mode: str | None = None,
 ) -> TorchEngine:
     """A `TorchEngine` for `spec` on (x, labels); `layers=None` draws the reference's
-    initial weights (`mlp_numpy.init.initial_layers`)."""
+    initial weights (`mlp_numpy.initializers.initial_layers`)."""
     return TorchEngine(
         spec,
         x,

@@ -23,11 +23,8 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor
 
-from mlp_numpy.spec import Optimizer, SpecError
-
-
-class ConventionError(SpecError):
-    """The spec names an optimizer convention that torch.optim has no built-in for."""
+from mlp_numpy.conventions import ConventionError
+from mlp_numpy.spec import Optimizer
 
 
 def check_conventions(spec: Optimizer) -> None:

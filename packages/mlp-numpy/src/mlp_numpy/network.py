@@ -83,7 +83,7 @@ class Trace:
     a: np.ndarray  # a = f(z_L), the outputs (batch, classes)
 
 
-class Backprop:
+class MLP:
     """A network's parameters, their gradients, and the passes that compute them."""
 
     def __init__(self, network: Network, loss: Loss, dtype: DTypeLike) -> None:

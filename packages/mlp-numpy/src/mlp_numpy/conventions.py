@@ -1,0 +1,141 @@
+"""Where frameworks' built-ins differ, and what each framework's built-in computes
+(docs/model-spec.md#conventions).
+
+The same spec trains the same network in every backend, but frameworks' built-in
+optimizers and losses are not all one formula: Keras's Adam adds ε before the bias
+correction (ε̂), its SGD keeps the velocity in units of steps, and so on. Each such
+difference is a spec field, a *convention*, whose default is "framework": every backend
+then trains with its framework's built-in as it is, and `BUILT_INS` says which form that
+is. Any other value pins one form; a backend whose framework has no built-in for it
+raises `ConventionError`, and the run is reported "not run: <field>: <why>".
+
+The reference implements every form, so each framework is proven equal to the
+reference under its own conventions:
+
+    reference = mlp_numpy.make_engine(resolve(spec, "tf"), x, labels)   # Keras's forms
+    framework = mlp_tf.make_engine(spec, x, labels)                     # Keras's built-ins
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .spec import ModelSpec, SpecError
+
+FRAMEWORK = "framework"
+
+# The convention fields, by dotted name (docs/model-spec.md#optimizer-conventions,
+# docs/model-spec.md#loss-forms).
+FIELDS = (
+    "loss.form",
+    "training.optimizer.eps_placement",
+    "training.optimizer.velocity",
+    "training.optimizer.weight_decay_form",
+    "training.optimizer.hyperparameter_precision",
+)
+
+# backend -> convention field -> the form its framework's built-ins compute.
+BUILT_INS: dict[str, dict[str, str]] = {
+    # The reference's own: the plain formulas of losses.py and optimizers.py.
+    "numpy": {
+        "loss.form": "logits",
+        "training.optimizer.eps_placement": "sqrt_v_hat",
+        "training.optimizer.velocity": "gradient",
+        "training.optimizer.weight_decay_form": "coupled",
+        "training.optimizer.hyperparameter_precision": "exact",
+    },
+    # torch.nn.functional's losses from the logits; torch.optim.SGD and Adam.
+    "torch": {
+        "loss.form": "logits",
+        "training.optimizer.eps_placement": "sqrt_v_hat",
+        "training.optimizer.velocity": "gradient",
+        "training.optimizer.weight_decay_form": "coupled",
+        "training.optimizer.hyperparameter_precision": "exact",
+    },
+    # keras.losses with from_logits=True; keras.optimizers.SGD, Adam and AdamW on the
+    # TensorFlow backend, which rounds some hyperparameters to float32.
+    "tf": {
+        "loss.form": "logits",
+        "training.optimizer.eps_placement": "eps_hat",
+        "training.optimizer.velocity": "step",
+        "training.optimizer.weight_decay_form": "decoupled",
+        "training.optimizer.hyperparameter_precision": "float32",
+    },
+    # Optax's losses on the logits; optax.sgd, adam and adamw.
+    "jax": {
+        "loss.form": "logits",
+        "training.optimizer.eps_placement": "sqrt_v_hat",
+        "training.optimizer.velocity": "gradient",
+        "training.optimizer.weight_decay_form": "decoupled",
+        "training.optimizer.hyperparameter_precision": "exact",
+    },
+}
+
+
+class ConventionError(SpecError):
+    """The spec pins a convention the backend's framework has no built-in for. The message
+    is "<dotted field>: <why>", as every `SpecError`'s."""
+
+
+def _settable(spec: ModelSpec) -> tuple[str, ...]:
+    """The fields a value other than "framework" is valid for in `spec`: eps_placement
+    belongs to Adam, velocity to SGD."""
+    optimizer = spec.training.optimizer.name
+    return tuple(
+        name
+        for name in FIELDS
+        if not (name.endswith("eps_placement") and optimizer != "adam")
+        and not (name.endswith("velocity") and optimizer != "sgd")
+    )
+
+
+def resolve(spec: ModelSpec, backend: str) -> ModelSpec:
+    """`spec` with every "framework" convention replaced by `backend`'s built-in form;
+    pinned conventions are kept."""
+    if backend not in BUILT_INS:
+        raise ValueError(f"backend: must be one of {', '.join(BUILT_INS)}, got {backend!r}")
+    built_in = BUILT_INS[backend]
+    loss, optimizer = spec.loss, spec.training.optimizer
+    changes: dict[str, Any] = {}
+    for name in _settable(spec):
+        if _value(spec, name) == FRAMEWORK:
+            changes[name] = built_in[name]
+    if "loss.form" in changes:
+        loss = replace(loss, form=changes.pop("loss.form"))
+    optimizer = replace(
+        optimizer, **{name.rsplit(".", 1)[1]: value for name, value in changes.items()}
+    )
+    return replace(spec, loss=loss, training=replace(spec.training, optimizer=optimizer))
+
+
+def applicable(spec: ModelSpec) -> dict[str, str]:
+    """The conventions that change what `spec` computes, with their values: ε's placement
+    for Adam, the velocity's form for SGD with momentum, the weight decay's form when
+    there is weight decay, the hyperparameters' precision in float64 training, and the
+    loss's form for cross-entropy and binary cross-entropy."""
+    optimizer = spec.training.optimizer
+    matters = {
+        "loss.form": spec.loss.name in ("cross_entropy", "bce"),
+        "training.optimizer.eps_placement": optimizer.name == "adam",
+        "training.optimizer.velocity": optimizer.name == "sgd" and optimizer.momentum > 0,
+        "training.optimizer.weight_decay_form": optimizer.weight_decay > 0,
+        "training.optimizer.hyperparameter_precision": spec.training.dtype == "float64",
+    }
+    return {name: _value(spec, name) for name in FIELDS if matters[name]}
+
+
+def differences(spec: ModelSpec, a: str, b: str) -> dict[str, tuple[str, str]]:
+    """The conventions that change what `spec` computes and in which backends `a` and `b`
+    train differently: field -> (a's form, b's form)."""
+    forms_a, forms_b = applicable(resolve(spec, a)), applicable(resolve(spec, b))
+    return {
+        name: (forms_a[name], forms_b[name]) for name in forms_a if forms_a[name] != forms_b[name]
+    }
+
+
+def _value(spec: ModelSpec, name: str) -> str:
+    """The value of the convention field `name` in `spec`."""
+    if name == "loss.form":
+        return spec.loss.form
+    return getattr(spec.training.optimizer, name.rsplit(".", 1)[1])
