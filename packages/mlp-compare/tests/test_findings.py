@@ -167,3 +167,48 @@ def test_an_update_off_by_more_than_rounding_without_a_kink_names_both_causes() 
     assert "either the sum that forms this gradient cancels" in parted
     answer = summary(result)
     assert "**Same network?** mostly: 0 of 1 framework trajectories stay at rounding" in answer
+
+
+def test_a_convention_difference_is_never_called_rounding() -> None:
+    """TensorFlow 1.5 points below the reference on Adam, where Keras's ε̂ is not the
+    reference's √v̂ + ε: the gap is the conventions (the reference under TensorFlow's
+    conventions lands where TensorFlow does), and no sentence says rounding about it."""
+    runs = [run("numpy", 0.975), run("torch", 0.974), run("tf", 0.960)]
+    runs.append(run("numpy", 0.961, conventions="tf"))
+    curves = [curve("torch", [1e-7] * 20), curve("tf", [2e-7] * 20, reference_conventions="tf")]
+    result = experiment(runs, curves=curves)
+    (disagreement,) = texts(result, "disagreement")
+    assert "TensorFlow: training.optimizer.eps_placement eps_hat (NumPy: sqrt_v_hat)" in (
+        disagreement
+    )
+    assert "compute different formulas" in disagreement
+    (effect,) = [t for t in texts(result) if "follows other conventions" in t]
+    assert effect.startswith(
+        "base: TensorFlow follows other conventions than NumPy's own: "
+        "training.optimizer.eps_placement eps_hat (NumPy: sqrt_v_hat). NumPy under TensorFlow's "
+        "conventions reaches 96.10% against 97.50% under its own: the conventions move test "
+        "accuracy by -1.40 points, beyond noise"
+    )
+    assert "TensorFlow/cpu against NumPy under the same conventions: -0.10 points, within" in effect
+    (equivalent,) = [t for t in texts(result, "equivalent") if t.startswith("TensorFlow")]
+    assert equivalent.startswith(
+        "TensorFlow/cpu follows the trajectory of NumPy/cpu under TensorFlow's conventions (base,"
+    )
+    for sentence in (disagreement, effect):
+        assert "rounding" not in sentence
+    answer = summary(result)
+    assert "Against NumPy/cpu (under each framework's conventions where they differ" in answer
+    assert "TensorFlow/cpu -0.10 points" in answer  # against the reference under its conventions
+
+
+def test_rounding_is_never_called_a_difference_in_the_frameworks() -> None:
+    """PyTorch, whose conventions are the reference's, 0.6 points off while the lockstep
+    check stays at rounding level: rounding compounding, not a difference in the frameworks."""
+    result = experiment([run("numpy", 0.975), run("torch", 0.969)])
+    (disagreement,) = texts(result, "disagreement")
+    assert "rounding differences compounding over the whole run" in disagreement
+    assert "conventions" not in disagreement
+    everything = " ".join(texts(result)) + summary(result)
+    for phrase in ("difference in the frameworks", "differences in the frameworks"):
+        assert phrase not in everything
+    assert "frameworks differ" not in everything

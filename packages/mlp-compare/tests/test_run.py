@@ -21,7 +21,11 @@ QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").r
 
 def test_every_framework_trains_on_the_cpu(quick_results: dict) -> None:
     (experiment,) = quick_results["experiments"]
-    cpu_runs = {r["framework"]: r for r in experiment["runs"] if r["device"] == "cpu"}
+    cpu_runs = {
+        r["framework"]: r
+        for r in experiment["runs"]
+        if r["device"] == "cpu" and r["conventions"] is None
+    }
     assert set(cpu_runs) == set(REGISTRY)
     for name, run in cpu_runs.items():
         assert run["status"] == "ok", (name, run["reason"])
@@ -33,12 +37,32 @@ def test_every_framework_trains_on_the_cpu(quick_results: dict) -> None:
 
 
 def test_frameworks_agree_on_the_same_weights_and_batches(quick_results: dict) -> None:
+    """Each framework against the reference under its own conventions: Keras's Adam puts ε
+    elsewhere (ε̂), so TensorFlow is compared with the reference under its conventions."""
     (experiment,) = quick_results["experiments"]
     curves = experiment["equivalence"]["curves"]
     assert {c["framework"] for c in curves} == set(REGISTRY) - {"numpy"}
+    under = {c["framework"]: c["reference_conventions"] for c in curves}
+    assert under["torch"] is None and under["tf"] == "tf"
     for curve in curves:
         assert len(curve["max_weight_diff"]) == 5
         assert max(curve["max_weight_diff"]) < 1e-4, curve["framework"]  # float32 rounding
+
+
+def test_the_reference_also_runs_under_each_other_set_of_conventions(
+    quick_run: Path, quick_results: dict
+) -> None:
+    (experiment,) = quick_results["experiments"]
+    (reference,) = [r for r in experiment["runs"] if r["conventions"] is not None]
+    assert (reference["framework"], reference["conventions"]) == ("numpy", "tf")
+    assert reference["status"] == "ok"
+    report = (quick_run / "report.md").read_text()
+    assert (
+        "base: TensorFlow follows other conventions than NumPy's own: "
+        "training.optimizer.eps_placement eps_hat (NumPy: sqrt_v_hat). NumPy under TensorFlow's "
+        "conventions reaches "
+    ) in report
+    assert "| base | NumPy/cpu under TensorFlow's conventions | " in report
 
 
 def test_results_validate_against_the_schema(quick_results: dict) -> None:
@@ -88,7 +112,10 @@ def test_the_report_names_every_framework_and_device(quick_run: Path, quick_resu
 def test_the_report_opens_with_the_answer(quick_run: Path, quick_results: dict) -> None:
     report = (quick_run / "report.md").read_text()
     summary = report[report.index("## Summary") : report.index("## Environment")]
-    assert "**Compared:** NumPy/cpu, PyTorch/cpu, TensorFlow/cpu on 1 experiment(s)" in summary
+    assert (
+        "**Compared:** NumPy/cpu, PyTorch/cpu, TensorFlow/cpu, NumPy/cpu under TensorFlow's "
+        "conventions on 1 experiment(s)"
+    ) in summary
     assert "**Same network?** yes: in all 1 lockstep checks" in summary
     assert "**Accuracy:** in 1 of 1 compared variants every finished run reaches" in summary
     assert "**Speed:** PyTorch/cpu takes " in summary and "TensorFlow/cpu takes " in summary

@@ -621,6 +621,12 @@ def equivalence(
         click.echo(result.model_dump_json(indent=1))
         return
     click.echo(f"{chosen.name}/{picked.name}, {result.dtype}, reference {result.reference}")
+    for c in result.curves:
+        if c.reference_conventions:
+            click.echo(
+                f"  {c.framework}/{c.device} against the reference under "
+                f"{c.reference_conventions}'s conventions"
+            )
     header = "step " + "".join(f"{c.framework + '/' + c.device:>30}" for c in result.curves)
     click.echo(header)
     click.echo("     " + "".join(f"{'max|Δw|':>15}{'|Δloss|':>15}" for _ in result.curves))

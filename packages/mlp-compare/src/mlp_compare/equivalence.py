@@ -1,8 +1,12 @@
 """Step-by-step equivalence: the same initial weights and batches in every framework.
 
 Each framework gets an engine built from the reference's initial weights
-(`mlp_numpy.initializers.initial_layers`) and trains one batch at a time on the shared batch order.
-After every step we compare with the reference (NumPy on the CPU when it runs):
+(`mlp_numpy.initializers.initial_layers`) and trains one batch at a time on the shared batch
+order. Where a framework's built-ins follow other conventions than the reference's own
+(`mlp_numpy.conventions`: Keras's ε̂, its velocity in steps, ...), the reference also runs
+under that framework's conventions, and the framework is compared with that run: the
+comparison proves that the built-in computes the documented formula. After every step we
+compare with the reference (NumPy on the CPU when it runs):
 
     max_weight_diff[t] = max over all parameters |w_framework − w_reference|
     loss_diff[t]       = |loss_framework − loss_reference|  (batch t's loss, before its update)
@@ -28,9 +32,11 @@ import numpy as np
 from mlp_compare import records
 from mlp_compare.experiment import Variant
 from mlp_compare.frameworks import Framework
-from mlp_numpy import Layer
+from mlp_numpy import Layer, conventions
+from mlp_numpy import make_engine as make_reference
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.initializers import initial_layers
+from mlp_numpy.spec import ModelSpec
 
 
 def step_batches(variant: Variant, n: int, steps: int) -> Iterator[tuple[np.ndarray, float]]:
@@ -134,7 +140,8 @@ def run_equivalence(
     steps: int,
 ) -> records.Equivalence:
     """Train every (framework, backend device) of `plan` `steps` single-batch steps in
-    lockstep; the differences from the reference at every step."""
+    lockstep, beside the reference under each framework's conventions; the differences of
+    each framework from the reference under its own conventions at every step."""
     x, labels = train
     start = initial_layers(variant.spec)
     engines = {
@@ -146,32 +153,47 @@ def run_equivalence(
     reference = (records.REFERENCE, "cpu")
     if reference not in engines:
         reference = next(iter(engines))
+    # Whose conventions each framework's reference runs under; None: the reference's own.
+    under = {key: _conventions(variant.spec, key[0]) for key in engines}
+    for name in sorted({c for c in under.values() if c is not None}):
+        spec = conventions.resolve(variant.spec, name)
+        engines[(records.REFERENCE, name)] = make_reference(spec, x, labels, layers=start)
+
+    def reference_of(key: tuple[str, str]) -> tuple[str, str]:
+        name = under.get(key)
+        return (
+            reference
+            if name is None or reference[0] != records.REFERENCE
+            else (records.REFERENCE, name)
+        )
+
     losses: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
     weight_diffs: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
     gaps: dict[tuple[str, str], list[records.UpdateGap]] = {key: [] for key in engines}
     relu = variant.spec.network.hidden == "relu"
     dtype = variant.spec.training.dtype
     previous = {key: _as_float64(start) for key in engines}
+    compared = [key for key in under if key != reference]
     with np.errstate(all="ignore"):  # a diverging framework's weights overflow
         for batch, lr in step_batches(variant, len(labels), steps):
             layers = {}
             for key, engine in engines.items():
                 losses[key].append(float(engine.train_batches(batch, len(batch), lr)[0]))
                 layers[key] = _as_float64(engine.get_layers())
-            for key in engines:
-                weight_diffs[key].append(max_difference(layers[key], layers[reference]))
-                if key != reference:
-                    gaps[key].append(
-                        largest_update_gap(
-                            previous[key],
-                            layers[key],
-                            previous[reference],
-                            layers[reference],
-                            x[batch],
-                            relu=relu,
-                            dtype=dtype,
-                        )
+            for key in compared:
+                ref = reference_of(key)
+                weight_diffs[key].append(max_difference(layers[key], layers[ref]))
+                gaps[key].append(
+                    largest_update_gap(
+                        previous[key],
+                        layers[key],
+                        previous[ref],
+                        layers[ref],
+                        x[batch],
+                        relu=relu,
+                        dtype=dtype,
                     )
+                )
             previous = layers
 
     def finite(values: list[float]) -> list[float | None]:
@@ -190,15 +212,26 @@ def run_equivalence(
                 device=key[1],
                 max_weight_diff=finite(weight_diffs[key]),
                 loss_diff=finite(
-                    [abs(a - b) for a, b in zip(losses[key], losses[reference], strict=True)]
+                    [
+                        abs(a - b)
+                        for a, b in zip(losses[key], losses[reference_of(key)], strict=True)
+                    ]
                 ),
                 losses=finite(losses[key]),
                 largest_update_gap=gaps[key],
+                reference_conventions=under[key] if reference[0] == records.REFERENCE else None,
             )
-            for key in engines
-            if key != reference
+            for key in compared
         ],
     )
+
+
+def _conventions(spec: ModelSpec, framework: str) -> str | None:
+    """`framework` when its conventions change what `spec` computes against the
+    reference's own (`mlp_numpy.conventions.differences`); None otherwise."""
+    if framework == records.REFERENCE or framework not in conventions.BUILT_INS:
+        return None
+    return framework if conventions.differences(spec, records.REFERENCE, framework) else None
 
 
 def remeasure(

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from mlp_compare.records import REFERENCE, Equivalence, Experiment, Results, Run, UpdateGap
+from mlp_numpy import conventions
+from mlp_numpy.spec import ModelSpec, SpecError
 
 # Largest |w − w_reference| over the equivalence steps that rounding alone explains.
 ROUNDING = {"float32": 1e-4, "float64": 1e-9}
@@ -205,7 +207,15 @@ class Compounding:
     epochs: int
 
 
-Cause = OwnChoices | NoLockstep | PartedTrajectories | Compounding
+@dataclass(frozen=True)
+class ConventionsDiffer:
+    """Frameworks whose built-ins follow other conventions than the reference's own: the
+    runs compute different formulas (framework -> field -> (reference's form, its form))."""
+
+    frameworks: tuple[tuple[str, tuple[tuple[str, tuple[str, str]], ...]], ...]
+
+
+Cause = OwnChoices | ConventionsDiffer | NoLockstep | PartedTrajectories | Compounding
 
 
 @dataclass(frozen=True)
@@ -224,6 +234,39 @@ class Disagreement:
     outliers: tuple[Outlier, ...]
     cause: Cause
     left_out: tuple[Run, ...]
+
+
+@dataclass(frozen=True)
+class ConventionEffect:
+    """What a set of conventions changes: the reference under a framework's conventions
+    against the reference under its own, and the framework against the former."""
+
+    variant: str
+    conventions: str  # the framework whose conventions the reference ran under
+    frameworks: tuple[str, ...]  # every framework that follows them
+    fields: tuple[tuple[str, tuple[str, str]], ...]  # field -> (reference's, theirs)
+    plain: Score | None  # the reference under its own conventions
+    under: Score | None  # the reference under the framework's conventions
+    framework: Score | None  # the framework itself
+    threshold: float
+
+    @property
+    def effect(self) -> float | None:
+        """The conventions' effect on test accuracy: under − plain."""
+        return (
+            None
+            if self.plain is None or self.under is None
+            else (self.under.accuracy - self.plain.accuracy)
+        )
+
+    @property
+    def framework_gap(self) -> float | None:
+        """The framework against the reference under its conventions."""
+        return (
+            None
+            if self.under is None or self.framework is None
+            else (self.framework.accuracy - self.under.accuracy)
+        )
 
 
 @dataclass(frozen=True)
@@ -345,6 +388,7 @@ Verdict = (
     | Agreement
     | MergedAgreement
     | Disagreement
+    | ConventionEffect
     | NoiseLevel
     | Remeasured
     | Equivalent
@@ -390,26 +434,51 @@ def variant_agreement(
         return Agreement(variant, tuple(scored), spread, limit.threshold, left_out)
     median = statistics.median(s.accuracy for s in scored)
     outliers = [s for s in scored if abs(s.accuracy - median) > limit.threshold] or [low, high]
+    involved = [s.target for s in outliers]
+    if REFERENCE_TARGET in involved:  # the reference is apart: every framework is involved
+        involved = [s.target for s in scored]
     return Disagreement(
         variant,
         spread,
         limit.threshold,
         tuple(Outlier(s, s.accuracy - median) for s in outliers),
-        why_apart(experiment, variant),
+        why_apart(experiment, variant, [t[0] for t in involved if t[2] is None]),
         left_out,
     )
 
 
-def why_apart(experiment: Experiment, variant: str) -> Cause:
-    """What the lockstep check says about accuracies that differ beyond noise.
+def spec_of(experiment: Experiment, variant: str) -> ModelSpec | None:
+    """The variant's spec, or None where the recorded one no longer reads as a spec."""
+    try:
+        return ModelSpec.from_dict(experiment.variant(variant).spec)
+    except (SpecError, KeyError, TypeError):
+        return None
+
+
+def convention_fields(spec: ModelSpec | None, framework: str) -> dict[str, tuple[str, str]]:
+    """The conventions in which `framework`'s built-ins differ from the reference's own for
+    `spec`: field -> (the reference's form, the framework's)."""
+    if spec is None or framework == REFERENCE or framework not in conventions.BUILT_INS:
+        return {}
+    return conventions.differences(spec, REFERENCE, framework)
+
+
+def why_apart(experiment: Experiment, variant: str, frameworks: list[str]) -> Cause:
+    """Why accuracies differ beyond noise, as far as the records show it.
 
     Runs that draw their own initial weights or shuffle in their own order are different
-    experiments, whatever the lockstep check (on the shared weights and order) shows."""
+    experiments, whatever the lockstep check (on the shared weights and order) shows; so
+    are runs of `frameworks` whose built-ins follow other conventions than the reference.
+    Otherwise the lockstep check tells computations that part from rounding."""
     spec = experiment.variant(variant).spec
     draw = spec.get("init", {}).get("draw") == "framework"
     order = spec.get("training", {}).get("batch_order") == "framework"
     if draw or order:
         return OwnChoices(draw, order)
+    parsed = spec_of(experiment, variant)
+    differ = [(f, tuple(convention_fields(parsed, f).items())) for f in dict.fromkeys(frameworks)]
+    if any(fields for _, fields in differ):
+        return ConventionsDiffer(tuple((f, fields) for f, fields in differ if fields))
     result = experiment.equivalence
     if result is None:
         return NoLockstep()
@@ -559,9 +628,43 @@ def agreements(experiment: Experiment) -> list[Verdict]:
     return verdicts
 
 
+def convention_effects(experiment: Experiment) -> list[ConventionEffect]:
+    """Per variant and set of conventions the reference also ran under: what they change."""
+    found = []
+    for variant in experiment.variant_names:
+        spec = spec_of(experiment, variant)
+        scored = {s.target: s for s in scores(experiment, variant)}
+        names = dict.fromkeys(r.conventions for r in experiment.runs_of(variant) if r.conventions)
+        ran = list(dict.fromkeys(r.framework for r in experiment.runs_of(variant)))
+        limit = noise(experiment, variant).threshold
+        for name in names:
+            assert name is not None
+            fields = convention_fields(spec, name)
+            forms = tuple(sorted(fields.items()))
+            following = tuple(
+                f
+                for f in ran
+                if f != REFERENCE and tuple(sorted(convention_fields(spec, f).items())) == forms
+            )
+            found.append(
+                ConventionEffect(
+                    variant,
+                    name,
+                    following or (name,),
+                    tuple(fields.items()),
+                    scored.get(REFERENCE_TARGET),
+                    scored.get((REFERENCE, "cpu", name)),
+                    scored.get((name, "cpu", None)),
+                    limit,
+                )
+            )
+    return found
+
+
 def experiment_verdicts(experiment: Experiment) -> list[Verdict]:
     """Everything the report says about one experiment, in reading order."""
     verdicts: list[Verdict] = [*not_run(experiment), *agreements(experiment)]
+    verdicts += convention_effects(experiment)
     verdicts.append(NoiseLevel(noise(experiment)))
     if experiment.equivalence is not None:
         if experiment.equivalence.remeasured:
@@ -700,17 +803,20 @@ def network(experiments: list[Experiment]) -> Network | None:
 
 @dataclass(frozen=True)
 class Accuracy:
-    """Each target's test accuracy against the reference's, variant by variant."""
+    """Each target's test accuracy against the reference's, variant by variant: against the
+    reference under the target's conventions where the reference ran under them."""
 
     compared: int
     agree: int
     thresholds: tuple[float, ...]
     disagreeing: tuple[tuple[str, str], ...]  # (experiment, variant)
     differences: tuple[tuple[Target, tuple[float, ...]], ...]  # against the reference
+    under_conventions: bool  # some differences are against the reference under conventions
 
 
 def accuracy(experiments: list[Experiment]) -> Accuracy:
     differences: dict[Target, list[float]] = {}
+    under_conventions = False
     agree = compared = 0
     thresholds: list[float] = []
     disagreeing: list[tuple[str, str]] = []
@@ -726,11 +832,14 @@ def accuracy(experiments: list[Experiment]) -> Accuracy:
             else:
                 disagreeing.append((experiment.name, variant))
             scored = {s.target: s for s in scores(experiment, variant)}
-            reference = scored.get(REFERENCE_TARGET)
-            if reference is None:
-                continue
             for target, score in scored.items():
-                if target != REFERENCE_TARGET:
+                if target[0] == REFERENCE:
+                    continue
+                reference = scored.get((REFERENCE, "cpu", target[0])) or scored.get(
+                    REFERENCE_TARGET
+                )
+                if reference is not None:
+                    under_conventions |= reference.target[2] is not None
                     differences.setdefault(target, []).append(score.accuracy - reference.accuracy)
     return Accuracy(
         compared,
@@ -738,6 +847,7 @@ def accuracy(experiments: list[Experiment]) -> Accuracy:
         tuple(thresholds),
         tuple(disagreeing),
         tuple((t, tuple(d)) for t, d in differences.items()),
+        under_conventions,
     )
 
 

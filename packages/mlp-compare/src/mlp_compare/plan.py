@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 
 from mlp_compare.experiment import DataSpec, Experiment, Variant
 from mlp_compare.frameworks import Framework
+from mlp_compare.records import REFERENCE
+from mlp_numpy import conventions
 from mlp_numpy.spec import ModelSpec
 
 
@@ -138,32 +140,80 @@ def seeds_of(experiment: Experiment) -> list[int | None]:
     return list(experiment.seeds) or [None]
 
 
-def train_tasks(experiment: Experiment, plan: list[Target], threads: int) -> list[TrainTask]:
-    """Every variant × runnable target × seed, in the order of the results table."""
-    tasks = []
+@dataclass(frozen=True)
+class PlannedRun:
+    """A run of the plan: its key, where it runs, its spec and the run it starts from."""
+
+    key: RunKey
+    target: Target
+    spec: ModelSpec
+    init_from: RunKey | None
+
+
+def other_conventions(spec: ModelSpec, frameworks: list[str]) -> dict[str, ModelSpec]:
+    """framework -> the reference's spec under its conventions, for each distinct set of
+    conventions among `frameworks` that differs from the reference's own in what `spec`
+    computes (`mlp_numpy.conventions.differences`); the first framework names each set."""
+    found: dict[str, ModelSpec] = {}
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    for name in frameworks:
+        if name == REFERENCE or name not in conventions.BUILT_INS:
+            continue
+        if not conventions.differences(spec, REFERENCE, name):
+            continue
+        resolved = conventions.resolve(spec, name)
+        forms = tuple(sorted(conventions.applicable(resolved).items()))
+        if forms not in seen:
+            seen.add(forms)
+            found[name] = resolved
+    return found
+
+
+def planned_runs(experiment: Experiment, plan: list[Target]) -> list[PlannedRun]:
+    """Every variant × target × seed, in the order of the results table; after a variant's
+    targets, the reference under each other set of conventions its frameworks follow (when
+    the reference runs on the CPU)."""
+    groups: dict[tuple[str, str, str, str | None], list[PlannedRun]] = {}
+    runnable = [t.framework.name for t in plan if t.backend_device is not None]
+    reference = next((t for t in plan if (t.framework.name, t.device) == (REFERENCE, "cpu")), None)
     for variant in experiment.variants:
-        for target in plan:
-            if target.backend_device is None:
-                continue
-            for seed in seeds_of(experiment):
-                source = None
-                if variant.init_from is not None:
-                    source = RunKey(experiment.name, variant.init_from, "numpy", "cpu", seed)
+        for seed in seeds_of(experiment):
+            source = None
+            if variant.init_from is not None:
+                source = RunKey(experiment.name, variant.init_from, REFERENCE, "cpu", seed)
+            spec = with_seed(variant, seed)
+            for target in plan:
                 key = RunKey(
                     experiment.name, variant.name, target.framework.name, target.device, seed
                 )
-                tasks.append(
-                    TrainTask(
-                        key,
-                        with_seed(variant, seed),
-                        experiment.data,
-                        target.backend_device,
-                        threads,
-                        source,
-                        0,
-                    )
+                groups.setdefault((variant.name, key.framework, key.device, None), []).append(
+                    PlannedRun(key, target, spec, source)
                 )
-    return [replace(task, order=i) for i, task in enumerate(tasks)]
+            if reference is None or reference.backend_device is None:
+                continue
+            for name, resolved in other_conventions(spec, runnable).items():
+                key = RunKey(experiment.name, variant.name, REFERENCE, "cpu", seed, name)
+                groups.setdefault((variant.name, REFERENCE, "cpu", name), []).append(
+                    PlannedRun(key, reference, resolved, source)
+                )
+    return [run for group in groups.values() for run in group]  # each target's seeds together
+
+
+def train_tasks(experiment: Experiment, plan: list[Target], threads: int) -> list[TrainTask]:
+    """The planned runs whose target can run here, in plan order."""
+    return [
+        TrainTask(
+            run.key,
+            run.spec,
+            experiment.data,
+            run.target.backend_device,
+            threads,
+            run.init_from,
+            order,
+        )
+        for order, run in enumerate(planned_runs(experiment, plan))
+        if run.target.backend_device is not None
+    ]
 
 
 def analysis_tasks(

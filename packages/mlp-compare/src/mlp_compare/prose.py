@@ -59,6 +59,13 @@ class Prose:
         under = f" under {self.name(conventions)}'s conventions" if conventions else ""
         return f"{self.name(framework)}/{device}{under}"
 
+    def trajectory(self, reference: f.Target) -> str:
+        """ "NumPy/cpu's trajectory", or "the trajectory of NumPy/cpu under TensorFlow's
+        conventions"."""
+        if reference[2] is None:
+            return f"{self.label(reference)}'s trajectory"
+        return f"the trajectory of {self.label(reference)}"
+
     def run_label(self, run: Run) -> str:
         return self.label(run.target)
 
@@ -131,6 +138,8 @@ class Prose:
                     f"{variant}: the test accuracies differ by more than noise ({pts(spread)} > "
                     f"{pts(threshold)}): {apart}. {self.cause(cause)}{self.left_out(left)}"
                 )
+            case f.ConventionEffect():
+                return self.convention_effect(verdict)
             case f.NoiseLevel(limit):
                 return self.noise(limit)
             case f.Remeasured(at, command):
@@ -140,7 +149,7 @@ class Prose:
                 )
             case f.Equivalent(target, reference, where, largest, bound):
                 return (
-                    f"{self.label(target)} follows {self.label(reference)}'s trajectory "
+                    f"{self.label(target)} follows {self.trajectory(reference)} "
                     f"({self.where(where)}): largest weight difference {largest:.1e}, at rounding "
                     f"level (≤ {bound:.0e})."
                 )
@@ -153,6 +162,49 @@ class Prose:
                     "compiling; medians leave it out."
                 )
         raise TypeError(f"no sentence for {verdict!r}")
+
+    def fields(self, fields: Sequence[tuple[str, tuple[str, str]]]) -> str:
+        """ "training.optimizer.eps_placement eps_hat (NumPy: sqrt_v_hat)"."""
+        reference = self.name(f.REFERENCE)
+        return "; ".join(
+            f"{field} {theirs} ({reference}: {ours})" for field, (ours, theirs) in fields
+        )
+
+    def convention_effect(self, verdict: f.ConventionEffect) -> str:
+        """What the conventions a framework follows change, as the reference shows it."""
+        who = and_list([self.name(name) for name in verdict.frameworks])
+        follow = "follows" if len(verdict.frameworks) == 1 else "follow"
+        owner = self.name(verdict.conventions)
+        reference = self.name(f.REFERENCE)
+        text = (
+            f"{verdict.variant}: {who} {follow} other conventions than {reference}'s own: "
+            f"{self.fields(verdict.fields)}."
+        )
+        effect = verdict.effect
+        if effect is None or verdict.under is None or verdict.plain is None:
+            return text + (
+                f" The reference under {owner}'s conventions did not finish, so what they "
+                "change is not shown."
+            )
+        text += (
+            f" {reference} under {owner}'s conventions reaches {pct(verdict.under.accuracy)} "
+            f"against {pct(verdict.plain.accuracy)} under its own"
+            f"{self.over_seeds([verdict.under])}: "
+            f"the conventions move test accuracy by {100 * effect:+.2f} points, "
+            f"{self.within(effect, verdict.threshold)}."
+        )
+        gap = verdict.framework_gap
+        if gap is not None and verdict.framework is not None:
+            text += (
+                f" {self.label(verdict.framework.target)} against {reference} under the same "
+                f"conventions: {100 * gap:+.2f} points, {self.within(gap, verdict.threshold)}."
+            )
+        return text
+
+    @staticmethod
+    def within(difference: float, threshold: float) -> str:
+        verdict = "beyond noise" if abs(difference) > threshold else "within noise"
+        return f"{verdict} (threshold {pts(threshold)})"
 
     def accuracies(self, scored: Sequence[f.Score]) -> str:
         listed = ", ".join(f"{self.label(s.target)} {pct(s.accuracy)}" for s in scored)
@@ -195,6 +247,16 @@ class Prose:
                     f"Each framework {' and '.join(choices)} in this variant, so the runs are "
                     "different experiments and the gap measures those choices, not the arithmetic."
                 )
+            case f.ConventionsDiffer(frameworks):
+                named = "; ".join(
+                    f"{self.name(name)}: {self.fields(fields)}" for name, fields in frameworks
+                )
+                return (
+                    f"The frameworks' built-ins follow other conventions than "
+                    f"{self.name(f.REFERENCE)}'s own ({named}), so these runs compute different "
+                    "formulas; the reference under each framework's conventions shows what "
+                    "the conventions change (below)."
+                )
             case f.NoLockstep():
                 return "No lockstep check ran, so whether the computations differ is not shown."
             case f.PartedTrajectories():
@@ -219,7 +281,7 @@ class Prose:
         )
         start = f" from {verdict.before:.1e}" if verdict.before is not None else ""
         text = (
-            f"{self.label(verdict.target)} parts from {self.label(verdict.reference)}'s trajectory "
+            f"{self.label(verdict.target)} parts from {self.trajectory(verdict.reference)} "
             f"at step {verdict.first_step} ({self.where(verdict.where)}): the largest weight "
             f"difference grows{start} to {size} by step {verdict.where.steps}, beyond float "
             f"rounding (≤ {verdict.bound:.0e})."
@@ -367,6 +429,8 @@ class Prose:
             text += "; beyond noise: " + ", ".join(f"`{e}`/{v}" for e, v in verdict.disagreeing)
         if verdict.differences:
             reference = self.label(f.REFERENCE_TARGET)
+            if verdict.under_conventions:
+                reference += " (under each framework's conventions where they differ from its own)"
             text += f". Against {reference}: " + "; ".join(
                 f"{self.label(t)} {100 * statistics.median(d):+.2f} points (median; "
                 f"{100 * min(d):+.2f} to {100 * max(d):+.2f})"

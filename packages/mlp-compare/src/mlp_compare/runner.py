@@ -35,6 +35,7 @@ from mlp_compare.plan import (
     TrainTask,
     analysis_tasks,
     file_name,
+    planned_runs,
     seeds_of,
     train_tasks,
 )
@@ -114,12 +115,7 @@ class Runner:
 
     def keys(self, experiment: Experiment) -> list[RunKey]:
         """Every run of the experiment, in the results table's order."""
-        return [
-            RunKey(experiment.name, v.name, t.framework.name, t.device, seed)
-            for v in experiment.variants
-            for t in self.plan
-            for seed in seeds_of(experiment)
-        ]
+        return [run.key for run in planned_runs(experiment, self.plan)]
 
     def load(self, experiment: Experiment) -> None:
         """What the run folder already holds for `experiment`: its record (created now for
@@ -183,12 +179,9 @@ class Runner:
         """The experiment's tasks without a final record, in plan order; skipped targets
         are recorded at once (they run nothing)."""
         record = self.record(experiment.name)
-        for key in self.keys(experiment):
-            target = next(
-                t for t in self.plan if (t.framework.name, t.device) == (key.framework, key.device)
-            )
-            if target.backend_device is None:
-                self.runs[key] = skipped(key, target)
+        for run in planned_runs(experiment, self.plan):
+            if run.target.backend_device is None:
+                self.runs[run.key] = skipped(run.key, run.target)
         threads = self.results.options.threads
         todo: list[Task] = [
             t
@@ -326,6 +319,7 @@ def unfinished_source(task: TrainTask) -> records.Run:
         device=task.key.device,
         backend_device=task.backend_device,
         seed=task.key.seed,
+        conventions=task.key.conventions,
         status="skipped",
         reason=(
             f"starts from the weights of the NumPy run of {task.init_from.variant!r}, which did "
