@@ -23,6 +23,7 @@ import numpy as np
 from mlp_compare import plots
 from mlp_compare.records import BestWeights, Experiment, Run
 from mlp_compare.results import decode_predictions
+from mlp_numpy.weights import WeightFormatError
 
 GALLERY = 40  # images per gallery
 TILES = 64  # first-layer units shown
@@ -64,8 +65,11 @@ def experiment_digits(
     weights = experiment.best_weights
     if weights and (folder / weights.path).is_file():
         path = folder / "plots" / f"{experiment.name}-weights.png"
-        if first_layer(folder / weights.path, weights, styles, path):
-            written.append(path)
+        try:
+            if first_layer(folder / weights.path, weights, styles, path):
+                written.append(path)
+        except WeightFormatError as exc:  # a file this mlp-numpy no longer reads
+            notes.append(f"The saved weights cannot be read here ({exc}): no first-layer tiles.")
     else:
         notes.append(
             "No saved weights in this run folder (runs recorded before results schema 2 keep "

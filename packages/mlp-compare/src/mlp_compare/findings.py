@@ -992,7 +992,8 @@ class LossSplit:
 
 
 def loss_splits(experiment: Experiment) -> list[LossSplit]:
-    """Variants that differ only in the loss: how much of a gap is framework, how much method."""
+    """Variants that differ only in the loss (its name or reduction): how much of a gap is
+    framework, how much method."""
     accuracy = {
         (r.variant, r.framework): r.test_accuracy or 0.0
         for r in experiment.finished
@@ -1005,7 +1006,9 @@ def loss_splits(experiment: Experiment) -> list[LossSplit]:
         for b in variants[i + 1 :]:
             rest_a = {k: v for k, v in a.set.items() if k != "loss"}
             rest_b = {k: v for k, v in b.set.items() if k != "loss"}
-            if rest_a != rest_b or a.init_from != b.init_from or a.spec["loss"] == b.spec["loss"]:
+            loss_a = (a.spec["loss"]["name"], a.spec["loss"]["reduction"])
+            loss_b = (b.spec["loss"]["name"], b.spec["loss"]["reduction"])
+            if rest_a != rest_b or a.init_from != b.init_from or loss_a == loss_b:
                 continue
             if (a.name, REFERENCE) not in accuracy:
                 continue

@@ -605,11 +605,15 @@ class Prose:
                 "act in those steps."
             )
         for gap in result.gaps:
-            lines.append(self.tutorial_gap(gap))
+            lines.append(self.tutorial_gap(gap, result.study.columns))
         return lines
 
-    def tutorial_gap(self, gap: study.TutorialGap) -> str:
+    def tutorial_gap(self, gap: study.TutorialGap, columns: dict[str, str]) -> str:
+        """The gap between two tutorials and its parts; each framework named as the study's
+        columns name its defaults ("Keras" for tf), else by its display name."""
         first, other = gap.first, gap.other
+        a = columns.get(first.framework, self.name(first.framework))
+        b = columns.get(other.framework, self.name(other.framework))
         if not gap.complete:
             return (
                 f"The tutorial gap of {other.variant} cannot be split: a tutorial variant did not "
@@ -617,15 +621,13 @@ class Prose:
             )
         reference = self.name(f.REFERENCE)
         return (
-            f"The tutorial gap, {self.name(other.framework)} as its tutorial writes it "
-            f"({other.variant}) minus {self.name(first.framework)} as its tutorial writes it "
-            f"({first.variant}), is {self.part(gap.gap)}. Of it, the defaults ({reference} "
-            f"trained with {other.variant}'s defaults minus with {first.variant}'s) account for "
+            f"The tutorial gap, {b} as its tutorial writes it ({other.variant}) minus {a} as "
+            f"its tutorial writes it ({first.variant}), is {self.part(gap.gap)}. Of it, the "
+            f"defaults ({reference} trained with {b}'s defaults minus with {a}'s) account for "
             f"{self.part(gap.defaults)}; the frameworks themselves for "
-            f"{self.part(gap.other_framework)} ({self.name(other.framework)} against "
-            f"{reference} with its tutorial's defaults) and {self.part(gap.first_framework)} "
-            f"({reference} with {first.variant}'s defaults against "
-            f"{self.name(first.framework)})."
+            f"{self.part(gap.other_framework)} ({b} against {reference} with {b}'s defaults) "
+            f"and {self.part(gap.first_framework)} ({reference} with {a}'s defaults against "
+            f"{a})."
         )
 
 
