@@ -86,7 +86,7 @@ def test_two_workers_give_the_results_of_one_process(tmp_path: Path) -> None:
     assert os.getpid() not in workers  # the runs trained in the workers, not in this process
     assert {r["worker"]["pid"] for r in one["experiments"][0]["runs"]} == {os.getpid()}
     report = (folders["workers"] / "report.md").read_text()
-    assert "measured 2 Dask workers on this machine, 1 thread each" in report
+    assert "measured on 2 Dask workers on this machine, 1 thread each" in report
 
 
 def test_workers_without_dask_say_what_to_install(

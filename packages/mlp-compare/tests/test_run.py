@@ -128,7 +128,7 @@ def test_the_report_opens_with_the_answer(quick_run: Path, quick_results: dict) 
     assert "Noise: one seed only: 2√2 SE, where SE = √(p(1 − p)/n) = 0.72 points" in findings
     assert "differences below 2√2 SE (2.04 points here) cannot be told from noise" in findings
     assert "*process CPU (s)* is the CPU time of the process that trained the run" in report
-    assert "Times measured one run at a time in one process, 1 thread." in report
+    assert "Times measured in one process, one run at a time, 1 thread." in report
     for gallery in ("quick-misclassified.png", "quick-weights.png"):
         assert f"](plots/{gallery})" in report
     assert "predict different digits for" in report

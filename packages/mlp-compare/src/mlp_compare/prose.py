@@ -632,22 +632,23 @@ class Prose:
 
 
 def executor(item: Executor) -> str:
-    """ "2 Dask workers on this machine, 1 thread each, pinned to cores 0 and 1 (runs
-    overlapped)"."""
+    """How a session's runs shared the machine: "on 2 Dask workers on this machine, 1 thread
+    each, pinned to cores 0 and 1 (runs overlapped)", or "in one process, one run at a
+    time, 1 thread"."""
     threads = (
         "each framework's default threads"
         if item.threads == 0
         else (f"{item.threads} thread{'s' * (item.threads > 1)}")
     )
     if item.kind == "sequential":
-        return f"one run at a time in one process, {threads}"
+        return f"in one process, one run at a time, {threads}"
     pinned = ""
     if item.cores:
         pinned = ", pinned to cores " + and_list(
             ["+".join(map(str, cores)) for cores in item.cores]
         )
     where = "on this machine" if item.kind == "local" else f"of the cluster at {item.address}"
-    return f"{item.workers} Dask workers {where}, {threads} each{pinned}" + (
+    return f"on {item.workers} Dask workers {where}, {threads} each{pinned}" + (
         " (runs overlapped)" if item.workers > 1 else ""
     )
 
@@ -659,6 +660,6 @@ def minutes(seconds: float) -> str:
 def session_time(session: Session) -> str:
     seconds = session.wall_seconds or 0.0
     return (
-        f"{minutes(seconds)} for {session.tasks} task{'s' * (session.tasks != 1)} with "
+        f"{minutes(seconds)} for {session.tasks} task{'s' * (session.tasks != 1)} "
         f"{executor(session.executor)} (`{session.command}`)"
     )
