@@ -239,4 +239,8 @@ def texts(result: Experiment, kind: str | None = None) -> list[str]:
 
 def summary(*experiments: Experiment, workers: int = 1) -> str:
     document = results(*experiments, workers=workers)
-    return "\n".join(Prose(document).summary(findings.summary(document)))
+    prose, answer = Prose(document), findings.summary(document)
+    anomalies = prose.anomalies(answer)
+    return "\n".join(
+        [*prose.summary(answer), *(["**Anomalies:**"] if anomalies else []), *anomalies]
+    )

@@ -333,7 +333,7 @@ class Prose:
     # ---- the whole study -----------------------------------------------------------------
 
     def summary(self, summary: f.Summary | None) -> list[str]:
-        """The answer, in a few lines a reader sees first."""
+        """The answer, in a few paragraphs a reader sees first (the anomalies apart)."""
         if summary is None:
             return ["No training run was recorded."]
         t = summary.tally
@@ -364,10 +364,12 @@ class Prose:
         wall = self.wall_time()
         if wall:
             lines.append("**Wall time:** " + wall)
-        if summary.anomalies:
-            lines.append("**Anomalies:**")
-            lines += [f"- `{a.experiment}`: {self.verdict(a.verdict)}" for a in summary.anomalies]
         return lines
+
+    def anomalies(self, summary: f.Summary | None) -> list[str]:
+        """The runs and trajectories that went wrong, one item each."""
+        found = summary.anomalies if summary else ()
+        return [f"`{a.experiment}`: {self.verdict(a.verdict)}" for a in found]
 
     def network(self, verdict: f.Network | None) -> str:
         if verdict is None:

@@ -137,8 +137,12 @@ def report_markdown(
             "",
         ]
     lines += ["## Summary", ""]
-    for line in prose.summary(findings.summary(results)):
-        lines += [line] if line.startswith("- ") else ["", line]
+    answer = findings.summary(results)
+    for paragraph in prose.summary(answer):
+        lines += ["", paragraph]
+    anomalies = prose.anomalies(answer)
+    if anomalies:
+        lines += ["", "**Anomalies:**", *[f"- {item}" for item in anomalies]]
     lines += [""]
     lines += not_run_lines(results, prose)
     lines += [
