@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -24,9 +25,11 @@ from mlp_compare import records
 from mlp_compare.frameworks import Framework
 from mlp_numpy.files import write_atomic
 
+# The distributions whose versions every study records; each framework adds its backend's
+# distribution and what that requires (torch, tensorflow, keras, ...).
 DISTRIBUTIONS = (
-    "mlp-compare", "mnist-data", "mlp-numpy", "mlp-torch", "mlp-tf",
-    "numpy", "torch", "tensorflow", "keras", "matplotlib", "dask", "distributed",
+    "mlp-compare", "mnist-data", "mlp-numpy", "numpy", "matplotlib", "pydantic", "dask",
+    "distributed",
 )  # fmt: skip
 
 
@@ -41,7 +44,7 @@ def now() -> str:
 def environment(frameworks: list[Framework]) -> records.Environment:
     """Versions, CPU, threads and GPU: what a reader needs to judge the timings."""
     versions: dict[str, str | None] = {}
-    for name in DISTRIBUTIONS:
+    for name in dict.fromkeys([*DISTRIBUTIONS, *backend_distributions(frameworks)]):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -64,6 +67,22 @@ def environment(frameworks: list[Framework]) -> records.Environment:
             for fw in frameworks
         },
     )
+
+
+def backend_distributions(frameworks: list[Framework]) -> list[str]:
+    """Each framework's backend distribution and the distributions it requires."""
+    names = []
+    for framework in frameworks:
+        names.append(framework.distribution)
+        try:
+            requires = metadata.requires(framework.distribution) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in requires:
+            match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+            if match and "extra ==" not in requirement:
+                names.append(match.group(0))
+    return names
 
 
 def cpu_model() -> str:
