@@ -1,14 +1,19 @@
 """Nothing lost: every finished task has its own record in the run folder, and `run --resume`
 runs only the tasks without one (or whose record failed); one plain line per finished task
-when the output is not a terminal."""
+when the output is not a terminal, one progress bar on a terminal."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 from conftest import invoke, validate
+from records_factory import run as crafted_run
+from rich.console import Console
+
+from mlp_compare.display import ProgressDisplay
 
 QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").read_text()
 TWO_VARIANTS = """
@@ -110,3 +115,20 @@ def test_resume_of_a_folder_without_results(tmp_path: Path) -> None:
     result = invoke("run", "--resume", str(tmp_path))
     assert result.exit_code == 1
     assert f"--resume {tmp_path / 'results.json'}: no results.json here" in result.output
+
+
+def test_a_terminal_gets_one_progress_bar_for_the_study() -> None:
+    """done/total, the failures so far and the time left, in one bar."""
+    screen = io.StringIO()
+    display = ProgressDisplay(Console(file=screen, force_terminal=True, width=200))
+    with display:
+        display.start(3, 0)
+        display.finished("quick/base numpy/cpu", crafted_run("numpy"), None)
+        display.finished(
+            "quick/base torch/cpu", crafted_run("torch", status="failed", reason="boom"), None
+        )
+        display.finished("quick: equivalence over 2 steps", None, None)
+    text = screen.getvalue()
+    assert "3/3" in text and "1 failed" in text and "ETA" in text
+    assert "quick/base torch/cpu: failed: boom" in text
+    assert text.count("study") >= 1
