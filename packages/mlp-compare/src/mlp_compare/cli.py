@@ -25,10 +25,12 @@ from mlp_compare.experiment import (
     load_experiment,
     shipped_names,
 )
+from mlp_compare.records import Results
 from mlp_compare.seeds import SeedsError, parse_seeds
 from mlp_numpy.files import UnwritableError
 from mlp_numpy.metrics import evaluate as evaluate_proba
 from mlp_numpy.preprocessing import SCALINGS, Preprocessing, standardized
+from mlp_numpy.spec import SpecError
 
 INTERRUPTED_EXIT = 130
 # `run` parameters that plan a study; `--resume` takes them from the study's record.
@@ -271,30 +273,37 @@ def run(
                 "--resume runs the study recorded in DIR as it was planned: drop "
                 + ", ".join(given)
             )
-        results, chosen = _resumed(resume_folder)
-        frameworks = [fw.get(name) for name in results.options.frameworks]
-        threads = results.options.threads
+        resumed, chosen = _resumed(resume_folder)
+        frameworks = [fw.get(name) for name in resumed.options.frameworks]
+        threads = resumed.options.threads
         out = resume_folder
     else:
+        resumed = None
         chosen = experiments_for(experiment, epochs, seed, seeds)
         frameworks = [fw.get(name) for name in (framework or list(fw.REGISTRY))]
-        fw.set_threads(threads, frameworks)
         name = experiment if experiment == "all" else chosen[0].name
         run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{name}"
         out = out or Path("results") / run_id
-        _writable_folder(out, "--out")
-        options = Options(
-            frameworks=[f.name for f in frameworks],
-            devices=device or list(fw.DEVICES),
-            equivalence_steps=equivalence_steps,
-            threads=threads,
-        )
-        results = new_results(run_id, command, environment(frameworks), options)
-    fw.set_threads(threads, frameworks)  # this process's, where the tasks run without Dask
-    plan = targets(frameworks, results.options.devices)
 
     stop = StopFlag()
-    executor = _executor(workers, scheduler, threads, lambda: stop.requested)
+    executor = _executor(workers, scheduler, threads, lambda: stop.requested)  # checks first
+    try:
+        # This process's threads: where the tasks run without Dask, and what it records.
+        fw.set_threads(threads, frameworks)
+        if resumed is None:
+            _writable_folder(out, "--out")
+            options = Options(
+                frameworks=[f.name for f in frameworks],
+                devices=device or list(fw.DEVICES),
+                equivalence_steps=equivalence_steps,
+                threads=threads,
+            )
+            resumed = new_results(run_id, command, environment(frameworks), options)
+    except BaseException:
+        executor.close()
+        raise
+    results = resumed
+    plan = targets(frameworks, results.options.devices)
     display = display_for(quiet or as_json)
 
     def on_sigint(signum: int, frame: Any) -> None:
@@ -336,7 +345,7 @@ def run(
         )
 
 
-def _resumed(folder: Path) -> tuple[Any, list[Experiment]]:
+def _resumed(folder: Path) -> tuple[Results, list[Experiment]]:
     """The study recorded in `folder`, or a clean error."""
     from mlp_compare.results import ResultsError
     from mlp_compare.runner import resume
@@ -345,6 +354,11 @@ def _resumed(folder: Path) -> tuple[Any, list[Experiment]]:
         return resume(folder)
     except (FileNotFoundError, ResultsError) as exc:
         raise click.ClickException(f"--resume {exc}") from None
+    except SpecError as exc:  # a spec recorded by a version that read specs otherwise
+        raise click.ClickException(
+            f"--resume {folder}: a recorded spec does not read as a spec today ({exc}); "
+            "start the study again"
+        ) from None
 
 
 def _executor(workers: int | None, scheduler: str | None, threads: int, should_stop: Any) -> Any:

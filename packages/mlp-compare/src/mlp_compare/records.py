@@ -435,7 +435,13 @@ def upgrade(document: dict[str, Any]) -> dict[str, Any]:
     version = document.get("schema_version")
     if version == SCHEMA_VERSION or version not in (1, 2):
         return document
-    old = json.loads(json.dumps(document))  # a deep copy
+    try:
+        return _upgrade(json.loads(json.dumps(document)))  # on a deep copy
+    except (KeyError, TypeError, StopIteration) as exc:  # pydantic reports a ValueError
+        raise ValueError(f"a schema version {version} document without {exc!r}") from None
+
+
+def _upgrade(old: dict[str, Any]) -> dict[str, Any]:
     frameworks = old["environment"]["frameworks"]
     for name, info in frameworks.items():
         info.setdefault("display", LEGACY_DISPLAY.get(name, name))
