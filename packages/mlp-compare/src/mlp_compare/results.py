@@ -197,11 +197,6 @@ def write_record(path: Path, record: BaseModel) -> None:
     write_text(path, record.model_dump_json(by_alias=True, indent=1) + "\n")
 
 
-def write_json(path: Path, document: Any) -> None:
-    """Write plain JSON atomically: a temporary file in the same folder, then os.replace."""
-    write_text(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
-
-
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
