@@ -9,7 +9,6 @@ runs only the tasks without a record). The CSV, the plots and `report.md` are re
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import re
