@@ -497,7 +497,7 @@ class Prose:
         return (
             f"`{pair[0]}` and `{pair[1]}` are the same configuration run twice: "
             f"{'; '.join(parts)}; median epoch times {times}. That is the run-to-run timing "
-            "noise here."
+            f"noise here, {self.layout()}."
         )
 
     def published(self, item: f.PublishedComparison) -> str:

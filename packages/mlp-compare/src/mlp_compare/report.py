@@ -241,6 +241,7 @@ def experiment_lines(
         lines += [f"Published ({published.source}): {' '.join(published.summary.split())}", ""]
     lines += variant_lines(experiment)
     lines += result_table(experiment, prose)
+    lines += ["", f"Times {prose.layout()}."]
     lines += ["", "### Findings", ""]
     lines += [f"- {prose.verdict(v)}" for v in findings.experiment_verdicts(experiment)]
     lines += [f"- {prose.published(p)}" for p in findings.against_published(experiment)]
