@@ -11,7 +11,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-from conftest import invoke, validate
+from conftest import as_version, invoke, validate
 
 from mlp_compare.experiment import ExperimentError, load_experiment
 
@@ -181,3 +181,36 @@ def test_defaults_json_reads_the_installed_frameworks():
     tf32 = rows["training.tf32"]
     assert tf32["torch"]["installed"] is torch.backends.cuda.matmul.allow_tf32
     assert tf32["keras"]["installed"] is tf.config.experimental.tensor_float_32_execution_enabled()
+
+
+def test_a_version_2_study_is_read_with_the_shipped_description(study):
+    """Schema 2 named the study "defaults" and kept its rows in code: the upgrade takes them
+    from the shipped defaults.toml, and each row's start and order from its spec."""
+    results, _ = study
+    old = as_version(results, 2)
+    (record,) = old["experiments"]
+    (new,) = results["experiments"]
+    record["study"] = "defaults"
+    notes = {(True, False): "another start", (False, True): "another permutation"}
+    record["defaults_study"] = {
+        **{k: new["defaults_weights"][k] for k in ("steps", "samples", "dtype")},
+        "rows": [
+            {
+                "variant": row["variant"],
+                "relative_weight_difference": row["relative_weight_difference"],
+                "relative_norm_difference": row["relative_norm_difference"],
+                "note": notes.get((row["own_start"], row["other_order"]), "same start and batches"),
+            }
+            for row in new["defaults_weights"]["rows"]
+        ],
+    }
+    upgraded = validate(old)
+    (experiment,) = upgraded.experiments
+    assert experiment.study is not None and experiment.study.base == "pytorch-defaults"
+    assert [v.default.name for v in experiment.variants if v.default] == [
+        row.default.name for row in ROWS if row.default
+    ]
+    assert experiment.defaults_weights is not None
+    assert [w.model_dump() for w in experiment.defaults_weights.rows] == new["defaults_weights"][
+        "rows"
+    ]
