@@ -138,13 +138,15 @@ class Divergence(Record):
 
 class Worker(Record):
     """Where a run trained: the worker's name ("main" without Dask), host, process and the
-    CPU cores it could use, and the threads each framework was given."""
+    CPU cores it could use, the threads the study gave each framework (0: their defaults)
+    and the thread settings the run's framework reported (its backend's `thread_settings`)."""
 
     name: str
     host: str
     pid: int
     cores: list[int] | None
     threads: Annotated[int, Field(ge=0)]
+    settings: dict[str, int | None] = {}
 
 
 class Run(Record):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -22,10 +21,11 @@ from pydantic import BaseModel, ValidationError
 
 from mlp_compare import records
 from mlp_compare.frameworks import Framework
+from mlp_numpy import backend as reference_backend
 from mlp_numpy.files import write_atomic
 
-# The distributions whose versions every study records; each framework adds its backend's
-# distribution and what that requires (torch, tensorflow, keras, ...).
+# The packages every study records; the backends' packages and their frameworks' versions
+# are added from the frameworks found (mlp_compare.frameworks).
 DISTRIBUTIONS = (
     "mlp-compare", "mnist-data", "mlp-numpy", "numpy", "matplotlib", "pydantic", "dask",
     "distributed",
@@ -43,11 +43,13 @@ def now() -> str:
 def environment(frameworks: list[Framework]) -> records.Environment:
     """Versions, CPU, threads and GPU: what a reader needs to judge the timings."""
     versions: dict[str, str | None] = {}
-    for name in dict.fromkeys([*DISTRIBUTIONS, *backend_distributions(frameworks)]):
+    for name in (*DISTRIBUTIONS, *(fw.distribution for fw in frameworks)):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    # Each framework's own version under the backend's name ("torch", "tf", ...).
+    versions.update({fw.name: fw.version() for fw in frameworks if fw.available})
     return records.Environment(
         python=platform.python_version(),
         platform=platform.platform(),
@@ -68,22 +70,6 @@ def environment(frameworks: list[Framework]) -> records.Environment:
     )
 
 
-def backend_distributions(frameworks: list[Framework]) -> list[str]:
-    """Each framework's backend distribution and the distributions it requires."""
-    names = []
-    for framework in frameworks:
-        names.append(framework.distribution)
-        try:
-            requires = metadata.requires(framework.distribution) or []
-        except metadata.PackageNotFoundError:
-            continue
-        for requirement in requires:
-            match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
-            if match and "extra ==" not in requirement:
-                names.append(match.group(0))
-    return names
-
-
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -95,43 +81,24 @@ def cpu_model() -> str:
 
 
 def _threads(frameworks: list[Framework]) -> dict[str, Any]:
+    """The thread variables of the environment, the reference's BLAS threads and each
+    installed framework's thread settings (`<framework>_<setting>`)."""
     threads: dict[str, Any] = {
         var: os.environ.get(var)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     }
-    import mlp_numpy
-
-    try:
-        threads["numpy_blas"] = mlp_numpy.blas_threads()
-    except RuntimeError:  # a NumPy without OpenBLAS
-        threads["numpy_blas"] = None
-    names = {fw.name for fw in frameworks if fw.available}
-    if "torch" in names:
-        import torch
-
-        threads["torch_intra_op"] = torch.get_num_threads()
-    if "tf" in names:
-        import tensorflow as tf
-
-        threads["tf_intra_op"] = tf.config.threading.get_intra_op_parallelism_threads()
+    settings = {"numpy": reference_backend.thread_settings()}  # the reference always runs
+    settings.update({fw.name: fw.module.thread_settings() for fw in frameworks if fw.available})
+    for name, values in settings.items():
+        threads.update({f"{name}_{key}": value for key, value in values.items()})
     return threads
 
 
 def gpu_name(frameworks: list[Framework]) -> str | None:
     """The first GPU any installed framework sees, by name; None without one."""
-    names = {fw.name for fw in frameworks if fw.available}
-    if "torch" in names:
-        import torch
-
-        if torch.cuda.is_available():
-            return torch.cuda.get_device_name(0)
-    if "tf" in names:
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            details = tf.config.experimental.get_device_details(gpus[0])
-            return details.get("device_name", gpus[0].name)
+    for framework in frameworks:
+        if framework.available and (name := framework.module.accelerator_name()):
+            return name
     return None
 
 

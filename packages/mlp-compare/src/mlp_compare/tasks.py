@@ -64,8 +64,9 @@ def epoch_record(record: Any) -> records.Epoch:
     )
 
 
-def worker(threads: int) -> records.Worker:
-    """This process as a worker: its Dask name (or "main"), host, pid and usable cores."""
+def worker(threads: int, framework: fw.Framework | None = None) -> records.Worker:
+    """This process as a worker: its Dask name (or "main"), host, pid, usable cores and the
+    thread settings of `framework` in it."""
     name = "main"
     if sys.modules.get("distributed") is not None:  # on a Dask worker, or a client that could
         from distributed import get_worker
@@ -73,8 +74,14 @@ def worker(threads: int) -> records.Worker:
         with contextlib.suppress(ValueError):  # not inside a task of a worker
             name = str(get_worker().name)
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    settings = framework.module.thread_settings() if framework and framework.available else {}
     return records.Worker(
-        name=name, host=socket.gethostname(), pid=os.getpid(), cores=cores, threads=threads
+        name=name,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        cores=cores,
+        threads=threads,
+        settings=settings,
     )
 
 
@@ -90,6 +97,7 @@ def train(
     """
     key = task.key
     framework = fw.get(key.framework)
+    fw.set_threads(task.threads, [framework])
     history: list[records.Epoch] = []
     fields: dict[str, Any] = {
         "experiment": key.experiment,
@@ -101,7 +109,7 @@ def train(
         "conventions": key.conventions,
         "hint": None,
         "started": now(),
-        "worker": worker(task.threads),
+        "worker": worker(task.threads, framework),
     }
 
     def progress(record: Any) -> None:
@@ -111,7 +119,6 @@ def train(
 
     weights = None
     try:
-        fw.set_threads(task.threads, [framework])
         dataset = data_module.prepare(task.data)
         model, metrics, predictions = _train(task, framework, dataset, layers, progress)
         run = records.Run(
