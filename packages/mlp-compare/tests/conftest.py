@@ -13,11 +13,47 @@ import pytest
 from click.testing import CliRunner
 
 from mlp_compare.cli import main
+from mlp_compare.records import Results
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):
     """Run the command line in-process; returns click's Result."""
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def validate(document: dict) -> Results:
+    """The document read as the results model; pydantic's ValidationError when it breaks it."""
+    return Results.model_validate(document)
+
+
+def as_version(document: dict, version: int) -> dict:
+    """A version 3 document in the shape an earlier version wrote (schema 2: no options,
+    sessions, display names, task fields; schema 1: no seeds, divergences, predictions, best
+    weights or update gaps either)."""
+    old = json.loads(json.dumps(document))
+    old["schema_version"] = version
+    del old["options"], old["sessions"]
+    for info in old["environment"]["frameworks"].values():
+        del info["display"]
+    for experiment in old["experiments"]:
+        experiment["study"] = None
+        del experiment["defaults_weights"]
+        for variant in experiment["variants"]:
+            del variant["default"]
+        for run in experiment["runs"]:
+            del run["experiment"], run["conventions"], run["worker"]
+        equivalence = experiment["equivalence"]
+        if equivalence:
+            del equivalence["optimizer"], equivalence["lr"]
+            for curve in equivalence["curves"]:
+                del curve["reference_conventions"]
+        if version == 1:
+            del experiment["best_weights"], experiment["seeds"]
+            for run in experiment["runs"]:
+                del run["seed"], run["divergence"], run["test_predictions"]
+            for curve in equivalence["curves"] if equivalence else []:
+                del curve["largest_update_gap"]
+    return old
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,9 @@ from conftest import invoke
 
 from mlp_compare.experiment import ExperimentError, load_experiment, shipped_names
 from mlp_compare.frameworks import names
+from mlp_numpy import Model
+from mlp_numpy.initializers import initial_layers
+from mlp_numpy.spec import Loss, ModelSpec, Network
 
 QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").read_text()
 
@@ -62,6 +65,48 @@ def test_a_bad_variant_names_the_variant_and_field(tmp_path: Path) -> None:
     path.write_text(QUICK + '\n[[variants]]\nname = "late"\ninit_from = "later"\n')
     with pytest.raises(ExperimentError, match=r"variants\[late\]\.init_from"):
         load_experiment(str(path))
+
+
+BINARY = (
+    QUICK.replace("layers = [784, 32, 10]", 'layers = [784, 32, 1]\ntask = "binary"')
+    .replace('output = "softmax"', 'output = "sigmoid"')
+    .replace('name = "cross_entropy"', 'name = "bce"')
+)
+
+
+@pytest.mark.parametrize("command", ["run", "train"])
+def test_an_experiment_of_another_task_is_refused_by_name(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "binary.toml"
+    path.write_text(BINARY)
+    saved = ["-f", "numpy", "--save", str(tmp_path / "out" / "w.safetensors")]
+    out = ["--out", str(tmp_path / "out")] if command == "run" else saved
+    result = invoke(command, "-e", str(path), *out)
+    assert result.exit_code == 1
+    assert (
+        f'{path}: network.task: mlp-compare compares classifiers on MNIST; network.task = "binary" '
+        "is trained with the backends' train() directly"
+    ) in result.output
+    assert not (tmp_path / "out").exists()
+    path.write_text(
+        QUICK + '\n[[variants]]\nname = "base"\n\n[[variants]]\nname = "values"\n'
+        'set.network = { layers = [784, 32, 1], output = "identity", task = "regression" }\n'
+        'set.loss.name = "mse"\n'
+    )
+    with pytest.raises(
+        ExperimentError, match=r'variants\[values\]\.set\.network\.task: .*"regression"'
+    ):
+        load_experiment(str(path))
+
+
+def test_evaluate_refuses_weights_of_another_task(tmp_path: Path) -> None:
+    spec = ModelSpec(Network((784, 4, 1), output="identity", task="regression"), Loss("mse"))
+    path = tmp_path / "regression.safetensors"
+    Model(spec.network, initial_layers(spec), spec).save(path)
+    result = invoke("evaluate", "-f", "numpy", "-w", str(path), "-e", "quick")
+    assert result.exit_code == 1
+    assert f'{path}: mlp-compare compares classifiers on MNIST; network.task = "regression"' in (
+        result.output
+    )
 
 
 def test_shipped_experiments_load_with_their_variants() -> None:

@@ -11,13 +11,12 @@ import statistics
 from pathlib import Path
 
 import pytest
-from conftest import invoke
+from conftest import as_version, invoke, validate
 
-from mlp_compare.defaults_study import ROWS
 from mlp_compare.experiment import ExperimentError, load_experiment
-from mlp_compare.schema import validate
 
 SHIPPED = Path(__file__).parents[1] / "src/mlp_compare/experiments/defaults.toml"
+ROWS = [v for v in load_experiment("defaults").variants if v.default is not None]
 SMALL_DATA = """[data]
 train = "first"
 train_size = 1000
@@ -53,45 +52,57 @@ def accuracies(record: dict, variant: str, framework: str) -> list[float]:
 
 
 def test_every_configuration_runs_once_per_seed(study):
-    results, _ = study
+    results, report = study
     validate(results)
     (record,) = results["experiments"]
     assert record["seeds"] == [0, 1]
     for run in record["runs"]:
         assert run["seed"] in (0, 1)
-    for entry in record["seed_summary"]:
-        values = accuracies(record, entry["variant"], entry["framework"])
-        summary = entry["metrics"]["final_test_accuracy"]
-        assert entry["seeds"] == [0, 1] and summary["n"] == 2
-        assert summary["mean"] == pytest.approx(statistics.fmean(values))
-        assert summary["std"] == pytest.approx(statistics.stdev(values))
-        assert (summary["min"], summary["max"]) == (min(values), max(values))
+    names = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow"}
+    rows = 0
+    for variant in {r["variant"] for r in record["runs"]}:
+        for framework, name in names.items():
+            values = accuracies(record, variant, framework)
+            if len(values) < 2:
+                continue
+            mean, std = 100 * statistics.fmean(values), 100 * statistics.stdev(values)
+            low, high = 100 * min(values), 100 * max(values)
+            cells = (
+                f"| {variant} | {name}/cpu | 2 | {mean:.2f} ± {std:.2f} ({low:.2f}–{high:.2f}) |"
+            )
+            assert cells in report, cells
+            rows += 1
+    assert rows >= 8
 
 
-def test_conventions_a_framework_lacks_are_skipped_with_the_field_named(study):
+def test_conventions_a_framework_lacks_are_not_run_with_the_field_named(study):
     (record,) = study[0]["experiments"]
     status = {(r["variant"], r["framework"], r["seed"]): r for r in record["runs"]}
     for seed in (0, 1):
         torch_eps = status[("keras-eps-placement", "torch", seed)]
-        assert torch_eps["status"] == "skipped"
-        assert "training.optimizer.eps_placement" in torch_eps["reason"]
+        assert torch_eps["status"] == "not_run"
+        assert torch_eps["reason"].startswith("training.optimizer.eps_placement: ")
         tf_loss = status[("keras-loss-form", "tf", seed)]
-        assert tf_loss["status"] == "skipped" and "loss.form" in tf_loss["reason"]
-        assert status[("keras-tutorial", "torch", seed)]["status"] == "skipped"
+        assert tf_loss["status"] == "not_run" and tf_loss["reason"].startswith("loss.form: ")
+        assert status[("keras-tutorial", "torch", seed)]["status"] == "not_run"
         for framework in ("numpy", "torch"):
             assert status[("pytorch-defaults", framework, seed)]["status"] == "ok"
         # Keras's Adam adds ε before the bias correction: PyTorch's placement is not run.
         tf_defaults = status[("pytorch-defaults", "tf", seed)]
-        assert tf_defaults["status"] == "skipped"
-        assert "training.optimizer.eps_placement" in tf_defaults["reason"]
+        assert tf_defaults["status"] == "not_run"
+        assert tf_defaults["reason"].startswith("training.optimizer.eps_placement: ")
 
 
 def test_the_weights_effects_are_measured_in_float64(study):
     (record,) = study[0]["experiments"]
-    measured = record["defaults_study"]
+    measured = record["defaults_weights"]
     assert (measured["steps"], measured["dtype"], measured["samples"]) == (200, "float64", 1000)
     effects = {r["variant"]: r["relative_weight_difference"] for r in measured["rows"]}
-    assert set(effects) == {row.variant for row in ROWS}
+    assert set(effects) == {row.name for row in ROWS}
+    starts = {r["variant"]: (r["own_start"], r["other_order"]) for r in measured["rows"]}
+    assert starts["keras-init"] == (True, False)  # what each row changes, read from its spec
+    assert starts["framework-order"] == (False, True)
+    assert starts["keras-eps"] == (False, False)
     assert effects["keras-init"] > 0.1  # another start entirely
     assert effects["framework-order"] > 1e-3  # another order of the same images
     assert 0 < effects["keras-eps"] < effects["keras-init"]
@@ -103,15 +114,20 @@ def test_the_table_and_finding_agree_with_the_numbers(study):
     assert "| default | PyTorch | Keras | effect on test accuracy" in report
     lines = {line.split(" | ")[0].strip("| "): line for line in report.splitlines()}
     for row in ROWS:
-        line = lines[row.default]
+        assert row.default is not None
+        line = lines[row.default.name]
         base = accuracies(record, "pytorch-defaults", "numpy")
-        switched = accuracies(record, row.variant, "numpy")
+        switched = accuracies(record, row.name, "numpy")
         delta = 100 * (statistics.fmean(switched) - statistics.fmean(base))
         assert f"NumPy {delta:+.2f} ±" in line, (row.default, line)
-        weight = next(r for r in record["defaults_study"]["rows"] if r["variant"] == row.variant)
+        weight = next(r for r in record["defaults_weights"]["rows"] if r["variant"] == row.name)
         assert f"{weight['relative_weight_difference']:.1e} largest" in line
         assert f"{weight['relative_norm_difference']:.1e} in norm" in line
-    assert "PyTorch: not run" in lines["Adam ε placement"]
+    assert "PyTorch: not run (training.optimizer.eps_placement: " in lines["Adam ε placement"]
+    # NumPy's own order is the shared one: the data-order row's NumPy runs are the base's.
+    order = lines["data order"]
+    assert "NumPy +0.00 ± " in order and "(identical runs: every seed predicts as" in order
+    assert "identical runs" not in lines["initialization"]
     gap = 100 * (
         statistics.fmean(accuracies(record, "keras-tutorial", "tf"))
         - statistics.fmean(accuracies(record, "pytorch-tutorial", "torch"))
@@ -121,7 +137,7 @@ def test_the_table_and_finding_agree_with_the_numbers(study):
         - statistics.fmean(accuracies(record, "pytorch-tutorial", "numpy"))
     )
     finding = next(line for line in report.splitlines() if "The tutorial gap" in line)
-    assert f"is {gap:+.2f} points" in finding
+    assert f"(pytorch-tutorial), is {gap:+.2f} points" in finding
     assert f"account for {defaults:+.2f} points" in finding
     assert ("No default changes" in report) or ("beyond the seed spread (" in report)
 
@@ -172,3 +188,36 @@ def test_defaults_json_reads_the_installed_frameworks():
     tf32 = rows["training.tf32"]
     assert tf32["torch"]["installed"] is torch.backends.cuda.matmul.allow_tf32
     assert tf32["keras"]["installed"] is tf.config.experimental.tensor_float_32_execution_enabled()
+
+
+def test_a_version_2_study_is_read_with_the_shipped_description(study):
+    """Schema 2 named the study "defaults" and kept its rows in code: the upgrade takes them
+    from the shipped defaults.toml, and each row's start and order from its spec."""
+    results, _ = study
+    old = as_version(results, 2)
+    (record,) = old["experiments"]
+    (new,) = results["experiments"]
+    record["study"] = "defaults"
+    notes = {(True, False): "another start", (False, True): "another permutation"}
+    record["defaults_study"] = {
+        **{k: new["defaults_weights"][k] for k in ("steps", "samples", "dtype")},
+        "rows": [
+            {
+                "variant": row["variant"],
+                "relative_weight_difference": row["relative_weight_difference"],
+                "relative_norm_difference": row["relative_norm_difference"],
+                "note": notes.get((row["own_start"], row["other_order"]), "same start and batches"),
+            }
+            for row in new["defaults_weights"]["rows"]
+        ],
+    }
+    upgraded = validate(old)
+    (experiment,) = upgraded.experiments
+    assert experiment.study is not None and experiment.study.base == "pytorch-defaults"
+    assert [v.default.name for v in experiment.variants if v.default] == [
+        row.default.name for row in ROWS if row.default
+    ]
+    assert experiment.defaults_weights is not None
+    assert [w.model_dump() for w in experiment.defaults_weights.rows] == new["defaults_weights"][
+        "rows"
+    ]

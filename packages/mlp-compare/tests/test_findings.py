@@ -2,52 +2,10 @@
 
 from __future__ import annotations
 
+from records_factory import curve, experiment, gap, run, summary, texts
+
 from mlp_compare import findings
-from mlp_compare.typed_results import (
-    Curve,
-    Divergence,
-    Equivalence,
-    ExperimentResult,
-    Run,
-    UpdateGap,
-)
-
-SECONDS = (0.8, 0.7, 0.75)
-
-
-def run(framework: str, accuracy: float | None = 0.9750, **fields) -> Run:
-    status = fields.pop("status", "ok" if accuracy is not None else "skipped")
-    return Run(
-        variant=fields.pop("variant", "base"),
-        framework=framework,
-        device=fields.pop("device", "cpu"),
-        status=status,
-        test_accuracy=accuracy,
-        train_accuracy=accuracy,
-        epoch_seconds=fields.pop("epoch_seconds", SECONDS),
-        **fields,
-    )
-
-
-def curve(framework: str, diffs: list[float | None], gaps: tuple[UpdateGap, ...] = ()) -> Curve:
-    return Curve(framework, "cpu", tuple(diffs), gaps=gaps)
-
-
-def experiment(runs: list[Run], curves: list[Curve] | None = None, **fields) -> ExperimentResult:
-    curves = curves or [curve("torch", [1e-7] * 20), curve("tf", [2e-7] * 20)]
-    return ExperimentResult(
-        name="quick",
-        variants=tuple(dict.fromkeys(r.variant for r in runs)),
-        runs=tuple(runs),
-        equivalence=Equivalence(
-            "base", "numpy/cpu", "float32", 20, tuple(curves), optimizer="adam", lr=1e-3
-        ),
-        **fields,
-    )
-
-
-def texts(result: ExperimentResult, kind: str | None = None) -> list[str]:
-    return [f.text for f in findings.experiment_findings(result) if kind in (None, f.kind)]
+from mlp_compare.report import epoch_spread
 
 
 def test_identical_runs_agree_and_compute_the_same_network() -> None:
@@ -60,16 +18,18 @@ def test_identical_runs_agree_and_compute_the_same_network() -> None:
     assert not texts(result, "disagreement") and not texts(result, "excluded")
     assert len(texts(result, "equivalent")) == 2
     assert findings.same_network([result])
-    summary = "\n".join(findings.summary([result]))
-    assert "**Same network?** yes: in all 1 lockstep checks" in summary
-    assert "Anomalies" not in summary
+    answer = summary(result)
+    assert "**Same network?** yes: in all 1 lockstep checks" in answer
+    assert "Anomalies" not in answer
 
 
 def test_the_noise_threshold_is_the_binomial_bound_of_one_seed() -> None:
-    limit = findings.noise(experiment([run("numpy", 0.98), run("torch", 0.98)]))
+    result = experiment([run("numpy", 0.98), run("torch", 0.98)])
+    limit = findings.noise(result)
     assert abs(limit.threshold - 2 * 2**0.5 * (0.98 * 0.02 / 10000) ** 0.5) < 1e-12
-    assert "SE = √(p(1 − p)/n) = 0.14 points" in limit.basis
-    assert "n = 10,000 images" in limit.basis
+    (noise,) = texts(result, "noise")
+    assert "SE = √(p(1 − p)/n) = 0.14 points" in noise
+    assert "n = 10,000 images" in noise
 
 
 def test_a_seed_spread_replaces_the_binomial_bound() -> None:
@@ -78,7 +38,8 @@ def test_a_seed_spread_replaces_the_binomial_bound() -> None:
     result = experiment(runs)
     limit = findings.noise(result)
     assert abs(limit.threshold - 2 * 2**0.5 * 0.005 / 3**0.5) < 1e-9  # means of 3 seeds
-    assert limit.basis.startswith("2√2 σ/√k for means over k = 3 seeds, where σ = 0.50 points")
+    (noise,) = texts(result, "noise")
+    assert noise.startswith("Noise: 2√2 σ/√k for means over k = 3 seeds, where σ = 0.50 points")
     (agreement,) = texts(result, "agreement")
     assert agreement == (
         "base: NumPy/cpu and PyTorch/cpu reach the same test accuracy within noise (means over "
@@ -88,7 +49,7 @@ def test_a_seed_spread_replaces_the_binomial_bound() -> None:
 
 def test_a_diverged_run_is_named_and_left_out_of_every_agreement() -> None:
     diverged = run(
-        "torch", None, status="diverged", divergence=Divergence(1, 5, 1e6), reason="diverged"
+        "torch", 0.0895, status="diverged", divergence={"epoch": 1, "step": 5, "lr": 1e6}
     )
     result = experiment(
         [run("numpy", 0.0895), diverged, run("tf", 0.0895)],
@@ -105,10 +66,10 @@ def test_a_diverged_run_is_named_and_left_out_of_every_agreement() -> None:
     assert not texts(result, "agreement")
     parted = texts(result, "parted")
     assert len(parted) == 2 and "the runs have nothing in common" in parted[0]
-    summary = "\n".join(findings.summary([result]))
-    assert "PyTorch/cpu diverged at epoch 1, step 5" in summary
+    answer = summary(result)
+    assert "PyTorch/cpu diverged at epoch 1, step 5" in answer
     assert not findings.same_network([result])
-    assert "same test accuracy" not in summary and "yes:" not in summary
+    assert "same test accuracy" not in answer and "yes:" not in answer
 
 
 def test_a_skipped_target_is_named_once_and_not_compared() -> None:
@@ -130,15 +91,15 @@ def test_a_run_five_points_off_is_a_disagreement_that_names_it() -> None:
         "TensorFlow/cpu 92.50% (-5.00 points from the median)."
     )
     assert "NumPy/cpu 97.50%" not in disagreement  # within noise of the median: not an outlier
-    summary = "\n".join(findings.summary([result]))
-    assert "in 0 of 1 compared variants" in summary and "beyond noise: `quick`/base" in summary
+    answer = summary(result)
+    assert "in 0 of 1 compared variants" in answer and "beyond noise: `quick`/base" in answer
 
 
 def test_a_gap_between_runs_that_shuffle_their_own_way_is_not_blamed_on_rounding() -> None:
     """Runs with each framework's own initial draw and batch order are other experiments."""
     runs = [run("numpy", 0.950), run("torch", 0.942), run("tf", 0.955)]
     spec = {"init": {"draw": "framework"}, "training": {"batch_order": "framework"}}
-    result = experiment(runs, variant_specs={"base": spec})
+    result = experiment(runs, specs={"base": spec})
     (disagreement,) = texts(result, "disagreement")
     assert (
         "Each framework draws its own initial weights and shuffles the batches in its own "
@@ -148,9 +109,9 @@ def test_a_gap_between_runs_that_shuffle_their_own_way_is_not_blamed_on_rounding
 
 
 def test_an_equivalence_of_1e_2_is_a_parted_trajectory_with_its_step_and_cause() -> None:
-    quiet = UpdateGap(1, "weight", (4, 2), 1e-4, 1e-4, 0.03)
-    kink = UpdateGap(1, "weight", (17, 118), -3.97e-4, -4.96e-4, 9.8e-8)
-    flip = UpdateGap(1, "weight", (17, 180), -3.7e-4, 3.5e-4, 1e-3)
+    quiet = gap(1, "weight", (4, 2), 1e-4, 1e-4, 0.03)
+    kink = gap(1, "weight", (17, 118), -3.97e-4, -4.96e-4, 9.8e-8)
+    flip = gap(1, "weight", (17, 180), -3.7e-4, 3.5e-4, 1e-3)
     diffs = [2e-5] * 11 + [9.9e-5, 1.9e-4] + [5e-4] * 5 + [7e-3, 1e-2]
     gaps = (quiet,) * 11 + (kink,) + (quiet,) * 5 + (flip, flip, flip)
     result = experiment(
@@ -169,8 +130,7 @@ def test_an_equivalence_of_1e_2_is_a_parted_trajectory_with_its_step_and_cause()
     assert "Adam's normalized step" in parted
     assert len(texts(result, "equivalent")) == 1  # TensorFlow stays at rounding level
     assert not findings.same_network([result])
-    summary = "\n".join(findings.summary([result]))
-    assert "trajectories part for PyTorch/cpu in `quick`" in summary
+    assert "trajectories part for PyTorch/cpu in `quick`" in summary(result)
 
 
 def test_speed_is_the_median_epoch_ratio_to_numpy() -> None:
@@ -178,16 +138,16 @@ def test_speed_is_the_median_epoch_ratio_to_numpy() -> None:
         [run("numpy", epoch_seconds=(5.0, 1.0, 1.0, 1.2)), run("torch", epoch_seconds=(2, 2, 3))]
     )
     (speed,) = findings.speeds([result])
-    assert speed.label == "PyTorch/cpu" and abs(speed.median - 2 / 1.1) < 1e-12
-    assert findings.epoch_spread(result.runs[0]) == "1.100 (1.000–5.000)"
+    assert speed.target == ("torch", "cpu", None) and abs(speed.median - 2 / 1.1) < 1e-12
+    assert epoch_spread(result.runs[0]) == "1.100 (1.000–5.000)"
 
 
 def test_a_different_first_adam_step_below_lr_is_a_gradient_near_epsilon() -> None:
     """Adam's first step is −lr·g/(|g| + ε): 0.39·lr means |g| ≈ 0.6 ε, so the frameworks'
     rounding of a near-zero gradient, not another formula, makes the steps differ."""
-    gap = UpdateGap(0, "weight", (9, 628), -3.9212e-4, -3.8563e-4, None)
+    near = gap(0, "weight", (9, 628), -3.9212e-4, -3.8563e-4, None)
     diffs = [8.4e-5, 1.0e-4, 2.0e-4, 3.1e-4]
-    result = experiment([run("numpy"), run("tf")], curves=[curve("tf", diffs, (gap,) * 4)])
+    result = experiment([run("numpy"), run("tf")], curves=[curve("tf", diffs, (near,) * 4)])
     (parted,) = texts(result, "parted")
     assert "at step 1 the update of W1[9, 628] differs by 1.7%" in parted
     assert "|g| < 9ε, a gradient near zero whose float32 rounding Adam turns into" in parted
@@ -195,9 +155,9 @@ def test_a_different_first_adam_step_below_lr_is_a_gradient_near_epsilon() -> No
 
 
 def test_an_update_off_by_more_than_rounding_without_a_kink_names_both_causes() -> None:
-    gap = UpdateGap(1, "bias", (9,), 5.0857e-3, 5.0318e-3, None)
+    off = gap(1, "bias", (9,), 5.0857e-3, 5.0318e-3, None)
     diffs = [5.4e-5, 1.0e-4, 1.4e-4, 1.6e-4]
-    result = experiment([run("numpy"), run("torch")], curves=[curve("torch", diffs, (gap,) * 4)])
+    result = experiment([run("numpy"), run("torch")], curves=[curve("torch", diffs, (off,) * 4)])
     (parted,) = texts(result, "parted")
     assert "parts from NumPy/cpu's trajectory at step 3" in parted
     assert (
@@ -205,5 +165,50 @@ def test_an_update_off_by_more_than_rounding_without_a_kink_names_both_causes() 
         "with no ReLU kink near" in parted
     )
     assert "either the sum that forms this gradient cancels" in parted
-    summary = "\n".join(findings.summary([result]))
-    assert "**Same network?** mostly: 0 of 1 framework trajectories stay at rounding" in summary
+    answer = summary(result)
+    assert "**Same network?** mostly: 0 of 1 framework trajectories stay at rounding" in answer
+
+
+def test_a_convention_difference_is_never_called_rounding() -> None:
+    """TensorFlow 1.5 points below the reference on Adam, where Keras's ε̂ is not the
+    reference's √v̂ + ε: the gap is the conventions (the reference under TensorFlow's
+    conventions lands where TensorFlow does), and no sentence says rounding about it."""
+    runs = [run("numpy", 0.975), run("torch", 0.974), run("tf", 0.960)]
+    runs.append(run("numpy", 0.961, conventions="tf"))
+    curves = [curve("torch", [1e-7] * 20), curve("tf", [2e-7] * 20, reference_conventions="tf")]
+    result = experiment(runs, curves=curves)
+    (disagreement,) = texts(result, "disagreement")
+    assert "TensorFlow: training.optimizer.eps_placement eps_hat (NumPy: sqrt_v_hat)" in (
+        disagreement
+    )
+    assert "compute different formulas" in disagreement
+    (effect,) = [t for t in texts(result) if "follows other conventions" in t]
+    assert effect.startswith(
+        "base: TensorFlow follows other conventions than NumPy's own: "
+        "training.optimizer.eps_placement eps_hat (NumPy: sqrt_v_hat). NumPy under TensorFlow's "
+        "conventions reaches 96.10% against 97.50% under its own: the conventions move test "
+        "accuracy by -1.40 points, beyond noise"
+    )
+    assert "TensorFlow/cpu against NumPy under the same conventions: -0.10 points, within" in effect
+    (equivalent,) = [t for t in texts(result, "equivalent") if t.startswith("TensorFlow")]
+    assert equivalent.startswith(
+        "TensorFlow/cpu follows the trajectory of NumPy/cpu under TensorFlow's conventions (base,"
+    )
+    for sentence in (disagreement, effect):
+        assert "rounding" not in sentence
+    answer = summary(result)
+    assert "Against NumPy/cpu (under each framework's conventions where they differ" in answer
+    assert "TensorFlow/cpu -0.10 points" in answer  # against the reference under its conventions
+
+
+def test_rounding_is_never_called_a_difference_in_the_frameworks() -> None:
+    """PyTorch, whose conventions are the reference's, 0.6 points off while the lockstep
+    check stays at rounding level: rounding compounding, not a difference in the frameworks."""
+    result = experiment([run("numpy", 0.975), run("torch", 0.969)])
+    (disagreement,) = texts(result, "disagreement")
+    assert "rounding differences compounding over the whole run" in disagreement
+    assert "conventions" not in disagreement
+    everything = " ".join(texts(result)) + summary(result)
+    for phrase in ("difference in the frameworks", "differences in the frameworks"):
+        assert phrase not in everything
+    assert "frameworks differ" not in everything

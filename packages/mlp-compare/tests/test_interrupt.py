@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from mlp_compare.schema import validate
+from conftest import validate
 
 QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").read_text()
 TWO_RUNS = """

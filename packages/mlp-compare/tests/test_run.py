@@ -10,10 +10,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from conftest import invoke
+from conftest import as_version, invoke, validate
+from pydantic import ValidationError
 
 from mlp_compare.frameworks import names
-from mlp_compare.schema import SchemaError, validate
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").read_text()
@@ -21,7 +21,11 @@ QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").r
 
 def test_every_framework_trains_on_the_cpu(quick_results: dict) -> None:
     (experiment,) = quick_results["experiments"]
-    cpu_runs = {r["framework"]: r for r in experiment["runs"] if r["device"] == "cpu"}
+    cpu_runs = {
+        r["framework"]: r
+        for r in experiment["runs"]
+        if r["device"] == "cpu" and r["conventions"] is None
+    }
     assert set(cpu_runs) == set(names())
     for name, run in cpu_runs.items():
         assert run["status"] == "ok", (name, run["reason"])
@@ -33,12 +37,32 @@ def test_every_framework_trains_on_the_cpu(quick_results: dict) -> None:
 
 
 def test_frameworks_agree_on_the_same_weights_and_batches(quick_results: dict) -> None:
+    """Each framework against the reference under its own conventions: Keras's Adam puts ε
+    elsewhere (ε̂), so TensorFlow is compared with the reference under its conventions."""
     (experiment,) = quick_results["experiments"]
     curves = experiment["equivalence"]["curves"]
     assert {c["framework"] for c in curves} == set(names()) - {"numpy"}
+    under = {c["framework"]: c["reference_conventions"] for c in curves}
+    assert under["torch"] is None and under["tf"] == "tf"
     for curve in curves:
         assert len(curve["max_weight_diff"]) == 5
         assert max(curve["max_weight_diff"]) < 1e-4, curve["framework"]  # float32 rounding
+
+
+def test_the_reference_also_runs_under_each_other_set_of_conventions(
+    quick_run: Path, quick_results: dict
+) -> None:
+    (experiment,) = quick_results["experiments"]
+    (reference,) = [r for r in experiment["runs"] if r["conventions"] is not None]
+    assert (reference["framework"], reference["conventions"]) == ("numpy", "tf")
+    assert reference["status"] == "ok"
+    report = (quick_run / "report.md").read_text()
+    assert (
+        "base: TensorFlow follows other conventions than NumPy's own: "
+        "training.optimizer.eps_placement eps_hat (NumPy: sqrt_v_hat). NumPy under TensorFlow's "
+        "conventions reaches "
+    ) in report
+    assert "| base | NumPy/cpu under TensorFlow's conventions | " in report
 
 
 def test_results_validate_against_the_schema(quick_results: dict) -> None:
@@ -50,13 +74,13 @@ def test_results_validate_against_the_schema(quick_results: dict) -> None:
     assert quick_results["environment"]["threads"]["torch_intra_op"] == 1
 
 
-def test_the_schema_checker_rejects_a_broken_document(quick_results: dict) -> None:
+def test_the_results_model_rejects_a_broken_document(quick_results: dict) -> None:
     broken = copy.deepcopy(quick_results)
     broken["experiments"][0]["runs"][0]["metrics"]["final_test_accuracy"] = 1.5
-    with pytest.raises(SchemaError, match=r"runs\[0\]\.metrics\.final_test_accuracy"):
+    with pytest.raises(ValidationError, match=r"runs\.0\.metrics\.final_test_accuracy"):
         validate(broken)
     del broken["environment"]
-    with pytest.raises(SchemaError, match="environment"):
+    with pytest.raises(ValidationError, match="environment"):
         validate(broken)
 
 
@@ -88,11 +112,16 @@ def test_the_report_names_every_framework_and_device(quick_run: Path, quick_resu
 def test_the_report_opens_with_the_answer(quick_run: Path, quick_results: dict) -> None:
     report = (quick_run / "report.md").read_text()
     summary = report[report.index("## Summary") : report.index("## Environment")]
-    # The reference first, then the backends found through entry points, by name.
-    assert "**Compared:** NumPy/cpu, TensorFlow/cpu, PyTorch/cpu on 1 experiment(s)" in summary
+    # The reference first, then the backends found through entry points, by name, then the
+    # reference under the conventions of the frameworks whose built-ins differ from its own.
+    assert (
+        "**Compared:** NumPy/cpu, TensorFlow/cpu, PyTorch/cpu, NumPy/cpu under TensorFlow's "
+        "conventions on 1 experiment(s)"
+    ) in summary
     assert "**Same network?** yes: in all 1 lockstep checks" in summary
     assert "**Accuracy:** in 1 of 1 compared variants every finished run reaches" in summary
-    assert "**Speed:** PyTorch/cpu takes " in summary and "TensorFlow/cpu takes " in summary
+    speed = next(line for line in summary.splitlines() if line.startswith("**Speed:** "))
+    assert "PyTorch/cpu takes " in speed and "TensorFlow/cpu takes " in speed
     assert len(summary.splitlines()) < 40  # fits a screen
     # One line per framework × device that did not run, not one per variant.
     assert summary.count("- NumPy on gpu: no gpu visible to NumPy (devices: cpu).") == 1
@@ -101,7 +130,8 @@ def test_the_report_opens_with_the_answer(quick_run: Path, quick_results: dict) 
     assert "reach the same test accuracy within noise" in findings
     assert "Noise: one seed only: 2√2 SE, where SE = √(p(1 − p)/n) = 0.72 points" in findings
     assert "differences below 2√2 SE (2.04 points here) cannot be told from noise" in findings
-    assert "*process CPU (s)* is this process's CPU time" in report
+    assert "*process CPU (s)* is the CPU time of the process that trained the run" in report
+    assert "Times measured in one process, one run at a time, 1 thread." in report
     for gallery in ("quick-misclassified.png", "quick-weights.png"):
         assert f"](plots/{gallery})" in report
     assert "predict different digits for" in report
@@ -140,15 +170,7 @@ def test_report_renders_again_from_results_json(quick_run: Path, tmp_path: Path)
 
 def test_an_old_run_folder_renders_and_says_what_it_lacks(quick_run: Path, tmp_path: Path) -> None:
     """A schema-1 results.json has no predictions and no weights: the report says so."""
-    document = json.loads((quick_run / "results.json").read_text())
-    document["schema_version"] = 1
-    for experiment in document["experiments"]:
-        del experiment["best_weights"]
-        for run in experiment["runs"]:
-            for key in ("seed", "divergence", "test_predictions"):
-                del run[key]
-        for curve in experiment["equivalence"]["curves"]:
-            del curve["largest_update_gap"]
+    document = as_version(json.loads((quick_run / "results.json").read_text()), 1)
     (tmp_path / "results.json").write_text(json.dumps(document))
     result = invoke("report", str(tmp_path))
     assert result.exit_code == 0, result.output
@@ -194,7 +216,8 @@ def test_a_missing_framework_is_reported_with_reason_and_hint(tmp_path: Path) ->
     assert "mlp_tf_is_not_installed_here" in runs["tf"]["reason"]
     assert runs["tf"]["hint"].startswith("pip install packages/mlp-tf")
     report = (tmp_path / "report.md").read_text()
-    assert "- TensorFlow on cpu: mlp-tf does not import: ModuleNotFoundError" in report
+    # A backend that does not import cannot give its display name: its package names it.
+    assert "- mlp-tf on cpu: mlp-tf does not import: ModuleNotFoundError" in report
     assert "Install: `pip install packages/mlp-tf" in report
 
 

@@ -1,6 +1,7 @@
 """Every conformance file of the weight format (docs/conformance) loads and gives its expected
-results: the outputs through `mlp_tf.load`, the loss and the gradients through the Keras model
-and Keras loss the engine trains with (gradients from `tf.GradientTape`), in the file's dtype."""
+results: the outputs and the predictions through `mlp_tf.load`, the loss and the gradients
+through the Keras model and Keras loss the engine trains with, on the engine's targets
+(gradients from `tf.GradientTape`), in the file's dtype."""
 
 import json
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 import mlp_tf
+from mlp_numpy.inputs import training_targets
 from mlp_numpy.weights import load_weights
 from mlp_tf.losses import from_logits, loss_weight, make_loss
 from mlp_tf.network import MLP, keras_floatx
@@ -34,13 +36,20 @@ def test_conformance_case(case):
     output = model.predict_proba(x)
     assert output.dtype == np.dtype(dtype)
     np.testing.assert_allclose(output, expected["output"], **tolerance)
+    prediction = model.predict(x)
+    if model.network.task == "regression":
+        np.testing.assert_allclose(prediction, expected["prediction"], **tolerance)
+    else:
+        np.testing.assert_array_equal(prediction, expected["prediction"], strict=True)
 
     spec = load_weights(path).spec
     with keras_floatx(dtype):
         network = MLP(spec.network, model.layers(), dtype, logits=from_logits(spec.loss))
         loss_fn = make_loss(spec.loss, spec.network)
         weight = loss_weight(spec.loss, spec.network)
-    y = tf.constant(expected["targets"], dtype=dtype)  # one-hot rows, 0/1 column or values
+    # What the engine trains on: one-hot rows, a binary classifier's 0/1 column, or values.
+    y = training_targets(expected.get("labels", expected["targets"]), spec.network, dtype)
+    np.testing.assert_array_equal(y, expected["targets"])
     with tf.GradientTape() as tape:
         loss = loss_fn(y, network(tf.constant(x))) * weight
     gradients = tape.gradient(loss, network.trainable_variables)

@@ -1,6 +1,7 @@
 """Every conformance file of the weight format loads and gives its expected results:
-the outputs through `mlp_torch.load`, the loss through the engine's `torch.nn.functional`
-loss, and the gradients through `loss.backward()`, in the file's dtype."""
+the outputs and the predictions through `mlp_torch.load`, the loss through the engine's
+`torch.nn.functional` loss on the engine's targets, and the gradients through
+`loss.backward()`, in the file's dtype."""
 
 from __future__ import annotations
 
@@ -35,14 +36,20 @@ def test_conformance_case(case):
     output = model.predict_proba(x)
     assert output.dtype == np.dtype(expected["dtype"])
     np.testing.assert_allclose(output, expected["output"], **tolerance)
+    prediction = model.predict(x)
+    if spec.network.task == "regression":
+        np.testing.assert_allclose(prediction, expected["prediction"], **tolerance)
+    else:
+        np.testing.assert_array_equal(prediction, expected["prediction"], strict=True)
 
     network = model.module
-    classes = spec.network.layers[-1]
     dtype = network.linears[0].weight.dtype
-    if spec.network.task == "classification":
-        y = targets(torch.tensor(expected["labels"]), spec.loss, classes, dtype)
-    else:  # a binary classifier's 0/1 column, a regression network's values
-        y = torch.tensor(expected["targets"], dtype=dtype)
+    # What the engine trains on: class indices or one-hot rows, a binary classifier's 0/1
+    # column, a regression network's values.
+    labels = expected.get("labels", expected["targets"])
+    y = targets(np.array(labels), spec.loss, spec.network, expected["dtype"])
+    if spec.loss.name != "cross_entropy":
+        np.testing.assert_array_equal(y.numpy(), expected["targets"])
     loss = make_loss(spec.loss, spec.network)(network(torch.from_numpy(x)), y)
     loss.backward()
     assert loss.dtype == dtype

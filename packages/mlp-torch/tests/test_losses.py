@@ -3,6 +3,8 @@ formula (docs/model-spec.md#losses), written here in float64 NumPy."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -55,7 +57,8 @@ def test_loss_is_the_spec_formula(name, output, reduction):
     z = torch.randn(N, K, dtype=torch.float64, generator=generator) * 3
     labels = torch.randint(0, K, (N,), generator=generator)
     loss = Loss(name=name, reduction=reduction)
-    value = make_loss(loss, network(output))(z, targets(labels, loss, K, torch.float64))
+    y = targets(labels.numpy(), loss, network(output), "float64")
+    value = make_loss(loss, network(output))(z, y)
     assert value.dtype == torch.float64 and value.dim() == 0
     expected = spec_loss(z.numpy(), labels.numpy(), loss, output)
     assert value.item() == pytest.approx(expected, rel=1e-13)
@@ -76,12 +79,30 @@ def test_bce_is_finite_for_saturated_logits():
     assert value.item() == pytest.approx(400.0)
 
 
-def test_cross_entropy_targets_are_the_labels_and_others_one_hot():
-    labels = torch.tensor([2, 0])
-    assert targets(labels, Loss(), K, torch.float32) is labels
-    one_hot = targets(labels, Loss(name="mse"), K, torch.float32)
+def test_cross_entropy_targets_are_the_labels_and_others_the_tasks_targets():
+    labels = np.array([2, 0])
+    indices = targets(labels, Loss(), network("softmax"), "float32")
+    assert indices.dtype == torch.int64 and indices.tolist() == [2, 0]
+    one_hot = targets(labels, Loss(name="mse"), network("softmax"), "float32")
     assert one_hot.dtype == torch.float32
     assert one_hot.tolist() == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    binary = Network((4, 1), output="sigmoid", task="binary")
+    column = targets(np.array([True, False]), Loss("bce"), binary, "float64")
+    assert column.dtype == torch.float64 and column.tolist() == [[1.0], [0.0]]
+    regression = Network((4, 2), output="identity", task="regression")
+    values = targets(np.array([[0.5, -2.0], [1.0, 3.0]]), Loss("mse"), regression, "float32")
+    assert values.dtype == torch.float32 and values.tolist() == [[0.5, -2.0], [1.0, 3.0]]
+
+
+def test_targets_are_a_copy_of_the_labels_even_read_only_ones():
+    labels = np.array([[0.5, -2.0], [1.0, 3.0]])
+    labels.flags.writeable = False  # a memory-mapped file's, say
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PyTorch warns when it shares a read-only array
+        values = targets(
+            labels, Loss("mse"), Network((4, 2), task="regression", output="identity"), "float64"
+        )
+    assert values.data_ptr() != labels.ctypes.data and values.tolist() == labels.tolist()
 
 
 def test_clipped_probabilities_have_no_torch_built_in():

@@ -27,13 +27,28 @@ from mlp_compare.experiment import (
     shipped_names,
 )
 from mlp_compare.overhead import BATCH_SIZES, WIDTHS
+from mlp_compare.records import Results
 from mlp_compare.seeds import SeedsError, parse_seeds
 from mlp_numpy.backends import GROUP
 from mlp_numpy.files import UnwritableError
 from mlp_numpy.metrics import evaluate as evaluate_proba
 from mlp_numpy.preprocessing import SCALINGS, Preprocessing, standardized
+from mlp_numpy.spec import SpecError
 
 INTERRUPTED_EXIT = 130
+# `run` parameters that plan a study; `--resume` takes them from the study's record.
+PLANNED = {
+    "everything": "--all",
+    "framework": "--framework",
+    "device": "--device",
+    "experiment": "--experiment",
+    "epochs": "--epochs",
+    "seed": "--seed",
+    "seeds": "--seeds",
+    "out": "--out",
+    "equivalence_steps": "--equivalence-steps",
+    "threads": "--threads",
+}
 # What loading MNIST can raise: every mirror failed, a corrupt file, an unwritable cache.
 DATA_ERRORS = (mnist_data.DownloadError, mnist_data.IdxError, OSError)
 
@@ -201,7 +216,26 @@ def main() -> None:
     help="Lockstep steps per experiment, every framework against NumPy (0: off).",
 )
 @THREADS
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars or table; print the folder.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Run the tasks on N local processes at once (a Dask LocalCluster, each worker on "
+    "its own cores with --threads threads). Needs mlp-compare[dask].",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run the tasks on the Dask cluster whose scheduler listens at ADDRESS "
+    "(tcp://host:8786; docs/cluster.md). Needs mlp-compare[dask].",
+)
+@click.option(
+    "--resume",
+    "resume_folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Run what the study in DIR lacks: its tasks without a record, failed or interrupted.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress display; print the folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json on stdout at the end.")
 def run(
     everything: bool,
@@ -214,76 +248,164 @@ def run(
     out: Path | None,
     equivalence_steps: int,
     threads: int,
+    workers: int | None,
+    scheduler: str | None,
+    resume_folder: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Train an experiment in every framework on every device and write the report.
 
-    `--experiment all` runs every shipped experiment. Ctrl-C stops at the next epoch and keeps
-    what finished; a second Ctrl-C stops at once.
+    `--experiment all` runs every shipped experiment. Each finished task is kept in the run
+    folder at once. Ctrl-C stops the study and keeps what finished (in one process, at the
+    end of the current epoch; a second Ctrl-C stops at once); `--resume DIR` runs the rest.
     """
-    from mlp_compare.display import QuietDisplay, RichDisplay
+    from mlp_compare.display import display_for
+    from mlp_compare.plan import targets
+    from mlp_compare.records import Options
     from mlp_compare.report import render
-    from mlp_compare.results import new_results
-    from mlp_compare.runner import Runner, StopFlag, StopRequested, targets
+    from mlp_compare.results import environment
+    from mlp_compare.runner import StopFlag, new_results, run_study
 
+    context = click.get_current_context()
     if everything and (framework or device):
         raise click.UsageError(
             "--all already means every framework and device; drop --framework/--device"
         )
     if seed is not None and seeds is not None:
         raise click.UsageError("--seed and --seeds exclude each other: use --seeds N for one seed")
-    chosen = experiments_for(experiment, epochs, seed, seeds)
-    frameworks = [fw.get(name) for name in (framework or fw.names())]
-    fw.set_threads(threads, frameworks)
-    plan = targets(frameworks, device or list(fw.DEVICES))
-    run_id = (
-        f"{datetime.now():%Y%m%d-%H%M%S}-{experiment if experiment == 'all' else chosen[0].name}"
-    )
-    out = out or Path("results") / run_id
-    _writable_folder(out, "--out")
-    command = shlex.join(["mlp-compare", *click.get_current_context().meta["argv"]])
-    results = new_results(run_id, command, frameworks)
+    if workers is not None and scheduler is not None:
+        raise click.UsageError(
+            "--workers starts a cluster on this machine and --scheduler uses a running one: "
+            "give one of them"
+        )
+    command = shlex.join(["mlp-compare", *context.meta["argv"]])
+    if resume_folder is not None:
+        given = [
+            option
+            for name, option in PLANNED.items()
+            if context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise click.UsageError(
+                "--resume runs the study recorded in DIR as it was planned: drop "
+                + ", ".join(given)
+            )
+        resumed, chosen = _resumed(resume_folder)
+        missing = [n for n in resumed.options.frameworks if n not in fw.names()]
+        if missing:
+            raise click.ClickException(
+                f"--resume {resume_folder}: the study runs {', '.join(missing)}, which no "
+                "installed backend provides here (`mlp-compare list` shows the installed ones)"
+            )
+        frameworks = [fw.get(name) for name in resumed.options.frameworks]
+        threads = resumed.options.threads
+        out = resume_folder
+    else:
+        resumed = None
+        chosen = experiments_for(experiment, epochs, seed, seeds)
+        frameworks = [fw.get(name) for name in (framework or fw.names())]
+        name = experiment if experiment == "all" else chosen[0].name
+        run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{name}"
+        out = out or Path("results") / run_id
 
     stop = StopFlag()
-    display = QuietDisplay() if quiet or as_json else RichDisplay()
+    executor = _executor(workers, scheduler, threads, lambda: stop.requested)  # checks first
+    try:
+        # This process's threads: where the tasks run without Dask, and what it records.
+        fw.set_threads(threads, frameworks)
+        if resumed is None:
+            _writable_folder(out, "--out")
+            options = Options(
+                frameworks=[f.name for f in frameworks],
+                devices=device or list(fw.DEVICES),
+                equivalence_steps=equivalence_steps,
+                threads=threads,
+            )
+            resumed = new_results(run_id, command, environment(frameworks), options)
+    except BaseException:
+        executor.close()
+        raise
+    results = resumed
+    plan = targets(frameworks, results.options.devices)
+    display = display_for(quiet or as_json)
 
     def on_sigint(signum: int, frame: Any) -> None:
         if stop.requested:
             raise KeyboardInterrupt
         stop.requested = True
-        display.message("[bold red]Stopping at the end of this epoch[/] (Ctrl-C again: now).")
+        display.message("Stopping: the tasks that finished are kept (Ctrl-C again: now).")
 
-    runner = Runner(out, results, display, stop)
     previous = signal.signal(signal.SIGINT, on_sigint)
-    status = "complete"
     try:
         with display:
-            for item in chosen:
-                runner.run_experiment(item, plan, equivalence_steps=equivalence_steps)
-    except (StopRequested, KeyboardInterrupt):
-        status = "interrupted"
+            status = run_study(out, results, chosen, plan, executor, display, stop, command)
     except (mnist_data.DownloadError, mnist_data.IdxError) as exc:
-        runner.finish("failed")
         raise click.ClickException(f"cannot load MNIST: {exc}") from None
     finally:
         signal.signal(signal.SIGINT, previous)
-    runner.finish(status)
+        executor.close()
     render(out, results)
     if as_json:
-        click.echo(json.dumps(results, indent=1))
-    runs = [r for e in results["experiments"] for r in e["runs"]]
+        click.echo(results.to_json(), nl=False)
+    runs = [r for e in results.experiments for r in e.runs]
     if status == "interrupted":
-        done = sum(r["status"] == "ok" for r in runs)
-        click.echo(f"Interrupted: {done} finished runs kept in {out}", err=True)
+        done = sum(r.status == "ok" for r in runs)
+        click.echo(
+            f"Interrupted: {done} finished runs kept in {out} (`mlp-compare run --resume {out}` "
+            "runs the rest)",
+            err=True,
+        )
         sys.exit(INTERRUPTED_EXIT)
     if not quiet and not as_json:
         click.echo(f"Report: {out / 'report.md'}")
     elif quiet:
         click.echo(str(out))
-    failed = [r for r in runs if r["status"] == "failed"]
+    failed = [r for r in runs if r.status == "failed"]
     if failed:
-        raise click.ClickException(f"{len(failed)} run(s) failed; see {out / 'report.md'}")
+        raise click.ClickException(
+            f"{len(failed)} run(s) failed; see {out / 'report.md'} (`mlp-compare run --resume "
+            f"{out}` runs them again)"
+        )
+
+
+def _resumed(folder: Path) -> tuple[Results, list[Experiment]]:
+    """The study recorded in `folder`, or a clean error."""
+    from mlp_compare.results import ResultsError
+    from mlp_compare.runner import resume
+
+    try:
+        return resume(folder)
+    except (FileNotFoundError, ResultsError) as exc:
+        raise click.ClickException(f"--resume {exc}") from None
+    except SpecError as exc:  # a spec recorded by a version that read specs otherwise
+        raise click.ClickException(
+            f"--resume {folder}: a recorded spec does not read as a spec today ({exc}); "
+            "start the study again"
+        ) from None
+
+
+def _executor(workers: int | None, scheduler: str | None, threads: int, should_stop: Any) -> Any:
+    """One process (the default), a Dask LocalCluster (--workers) or a running cluster."""
+    from mlp_compare.executors import INSTALL_DASK, ExecutorError, Sequential
+
+    if workers is None and scheduler is None:
+        return Sequential(threads, should_stop)
+    option = "--workers" if workers is not None else "--scheduler"
+    try:
+        from mlp_compare.cluster import DaskExecutor
+    except ImportError as exc:
+        raise click.ClickException(
+            f"{option} runs the study on Dask, which is not installed ({exc}). "
+            f"Install: {INSTALL_DASK}"
+        ) from None
+    try:
+        if workers is not None:
+            return DaskExecutor.local(workers, threads)
+        assert scheduler is not None
+        return DaskExecutor.connect(scheduler, threads)
+    except ExecutorError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command(name="list")
@@ -434,6 +556,10 @@ def evaluate(
         model = backend.module.load(weights)
     except ValueError as exc:
         raise click.ClickException(f"{weights}: {exc}") from None
+    if model.network.task != "classification":
+        from mlp_compare.experiment import not_a_classifier
+
+        raise click.ClickException(f"{weights}: {not_a_classifier(model.network.task)}")
     model.preprocessing = _evaluation_preprocessing(weights, model.preprocessing, scaling)
     try:
         x, labels = raw_test(chosen.data)
@@ -514,8 +640,8 @@ def equivalence(
 
     from mlp_compare import plots
     from mlp_compare.equivalence import run_equivalence
-    from mlp_compare.results import write_json
-    from mlp_compare.runner import targets
+    from mlp_compare.plan import targets
+    from mlp_compare.results import write_record
 
     (chosen,) = experiments_for(experiment, None, None)
     if out is not None:
@@ -536,24 +662,28 @@ def equivalence(
             click.echo(f"skipped {t.framework.name}/{t.device}: {t.reason}", err=True)
     if len(runnable) < 2:
         raise click.ClickException("equivalence needs at least two frameworks or devices that run")
-    result = run_equivalence(picked, dataset(chosen.data).train, runnable, steps)
+    pairs = [(t.framework, t.device_name) for t in runnable]
+    result = run_equivalence(picked, dataset(chosen.data).train, pairs, steps)
     if out is not None:
-        write_json(out / "equivalence.json", result)
-        plots.equivalence(result, out / "equivalence.png")
+        write_record(out / "equivalence.json", result)
+        plots.equivalence(result, {f.name: f.display for f in frameworks}, out / "equivalence.png")
     if as_json:
-        click.echo(json.dumps(result, indent=1))
+        click.echo(result.model_dump_json(indent=1))
         return
-    click.echo(f"{chosen.name}/{picked.name}, {result['dtype']}, reference {result['reference']}")
-    header = "step " + "".join(
-        f"{c['framework'] + '/' + c['device']:>30}" for c in result["curves"]
-    )
+    click.echo(f"{chosen.name}/{picked.name}, {result.dtype}, reference {result.reference}")
+    for c in result.curves:
+        if c.reference_conventions:
+            click.echo(
+                f"  {c.framework}/{c.device} against the reference under "
+                f"{c.reference_conventions}'s conventions"
+            )
+    header = "step " + "".join(f"{c.framework + '/' + c.device:>30}" for c in result.curves)
     click.echo(header)
-    click.echo("     " + "".join(f"{'max|Δw|':>15}{'|Δloss|':>15}" for _ in result["curves"]))
-    shown = sorted({*range(0, result["steps"], max(1, result["steps"] // 20)), result["steps"] - 1})
+    click.echo("     " + "".join(f"{'max|Δw|':>15}{'|Δloss|':>15}" for _ in result.curves))
+    shown = sorted({*range(0, result.steps, max(1, result.steps // 20)), result.steps - 1})
     for i in shown:
         cells = "".join(
-            f"{_sci(c['max_weight_diff'][i]):>15}{_sci(c['loss_diff'][i]):>15}"
-            for c in result["curves"]
+            f"{_sci(c.max_weight_diff[i]):>15}{_sci(c.loss_diff[i]):>15}" for c in result.curves
         )
         click.echo(f"{i + 1:>4} {cells}")
 
@@ -650,7 +780,7 @@ def bench(
     """Seconds per epoch and per step, next to the matrix products alone and the frameworks'
     tutorial loops; with --sweep, the overhead curve."""
     from mlp_compare.bench import run_bench
-    from mlp_compare.runner import targets
+    from mlp_compare.plan import targets
 
     try:
         sizes = [int(s) for s in layers.split("-")]
@@ -766,29 +896,33 @@ def _sweep(
 )
 @THREADS
 def report(folder: Path, equivalence_steps: int | None, threads: int) -> None:
-    """Render report.md, results.csv and the plots again from FOLDER/results.json."""
+    """Render report.md, results.csv and the plots again from FOLDER/results.json (a results
+    file of an earlier schema version is read as the current one; see records.upgrade)."""
     from mlp_compare.report import render
-    from mlp_compare.results import now, read_results, write_json
-    from mlp_compare.schema import SchemaError
+    from mlp_compare.results import ResultsError, now, read_results, write_record
 
     try:
         results = read_results(folder)
-    except (FileNotFoundError, SchemaError, json.JSONDecodeError) as exc:
+    except (FileNotFoundError, ResultsError) as exc:
         raise click.ClickException(str(exc)) from None
     if equivalence_steps:
         from mlp_compare.equivalence import remeasure
-        from mlp_compare.runner import targets
+        from mlp_compare.plan import file_name, targets
 
         frameworks = fw.all_frameworks()
         fw.set_threads(threads, frameworks)
+        plan = [
+            (t.framework, t.device_name) for t in targets(frameworks, ["cpu"]) if t.reason is None
+        ]
         command = shlex.join(["mlp-compare", *click.get_current_context().meta["argv"]])
-        for record in results["experiments"]:
-            click.echo(f"{record['name']}: equivalence over {equivalence_steps} steps")
-            measured = remeasure(
-                record, targets(frameworks, ["cpu"]), equivalence_steps, command, now()
-            )
-            record["equivalence"] = measured or record["equivalence"]
-        write_json(folder / "results.json", results)
+        for record in results.experiments:
+            click.echo(f"{record.name}: equivalence over {equivalence_steps} steps")
+            measured = remeasure(record, plan, equivalence_steps, command, now())
+            record.equivalence = measured or record.equivalence
+            tasks = folder / "tasks" / file_name(record.name)
+            if measured and tasks.is_dir():  # the task's record, which --resume reads
+                write_record(tasks / "equivalence.json", measured)
+        write_record(folder / "results.json", results)
     written = render(folder, results)
     click.echo(f"wrote {len(written)} files; report: {folder / 'report.md'}")
 

@@ -7,7 +7,7 @@ For each experiment, drawn with matplotlib's Agg backend and written atomically 
     <experiment>-disagreements.png  test images on which the finished runs of the best run's
                                     variant predict different digits, with each one's guess
 
-The predictions come from results.json (`test_predictions`, schema version 2), the weights
+The predictions come from results.json (`test_predictions`, since schema version 2), the weights
 from the run folder's `weights/<experiment>.safetensors` (the shared format), the images from
 MNIST through the experiment's [data] section. What an older run folder lacks is named in a
 note instead of a figure.
@@ -21,67 +21,85 @@ from typing import Any
 import numpy as np
 
 from mlp_compare import plots
+from mlp_compare.records import BestWeights, Experiment, Run
 from mlp_compare.results import decode_predictions
-from mlp_compare.typed_results import NAMES, ExperimentResult, Run
+from mlp_numpy.weights import WeightFormatError
 
 GALLERY = 40  # images per gallery
 TILES = 64  # first-layer units shown
 SIDE = 28
-INITIALS = {"numpy": "N", "torch": "P", "tf": "T"}
 
 
-def best_run(experiment: ExperimentResult) -> Run | None:
+def best_run(experiment: Experiment) -> Run | None:
     finished = experiment.finished
     return max(finished, key=lambda r: r.test_accuracy or 0.0) if finished else None
 
 
-def test_images(raw: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def test_images(experiment: Experiment) -> tuple[np.ndarray, np.ndarray]:
     """The experiment's test images (N, 784), scaled as in training, and their labels."""
     from mlp_compare.data import prepare
     from mlp_compare.experiment import DataSpec
 
-    return prepare(DataSpec(**raw["data"])).test
+    return prepare(DataSpec(**experiment.data)).test
+
+
+def initials(names: dict[str, str]) -> dict[str, str]:
+    """The shortest prefix of each display name that tells the frameworks apart: N, P, T."""
+    for length in range(1, max(map(len, names.values()), default=1) + 1):
+        prefixes = {name: display[:length] for name, display in names.items()}
+        if len(set(prefixes.values())) == len(prefixes):
+            return prefixes
+    return dict(names)
 
 
 def experiment_digits(
-    raw: dict[str, Any], experiment: ExperimentResult, folder: Path
+    experiment: Experiment, names: dict[str, str], folder: Path
 ) -> tuple[list[Path], list[str]]:
     """Draw what the run folder allows; return the files and notes on what it lacks."""
     best = best_run(experiment)
     if best is None:
         return [], []
+    styles = plots.Styles(names)
     written: list[Path] = []
     notes: list[str] = []
     weights = experiment.best_weights
-    if weights and (folder / weights["path"]).is_file():
+    if weights and (folder / weights.path).is_file():
         path = folder / "plots" / f"{experiment.name}-weights.png"
-        if first_layer(folder / weights["path"], weights, path):
-            written.append(path)
+        try:
+            if first_layer(folder / weights.path, weights, styles, path):
+                written.append(path)
+        except WeightFormatError as exc:  # a file this mlp-numpy no longer reads
+            notes.append(f"The saved weights cannot be read here ({exc}): no first-layer tiles.")
     else:
         notes.append(
             "No saved weights in this run folder (runs recorded before results schema 2 keep "
             "none): the first layer's tiles need a fresh `mlp-compare run`."
         )
-    if best.predictions is None:
+    if best.test_predictions is None:
         notes.append(
             "No test predictions in this results.json (recorded since results schema 2): the "
             "galleries of misclassified digits and of disagreements need a fresh run."
         )
         return written, notes
     try:
-        x, labels = test_images(raw)
+        x, labels = test_images(experiment)
     except Exception as exc:  # MNIST missing or unreadable where the report is rendered
         notes.append(f"The test images could not be loaded ({exc}): no digit galleries.")
         return written, notes
-    predicted = decode_predictions(best.predictions)
+    predicted = decode_predictions(best.test_predictions)
     path = folder / "plots" / f"{experiment.name}-misclassified.png"
-    misclassified(x, labels, predicted, best, path)
+    misclassified(x, labels, predicted, best, styles, path)
     written.insert(0, path)
-    peers = [
-        r for r in experiment.runs_of(best.variant) if r.finished and r.predictions is not None
+    peers = [  # the frameworks' runs of the best run's variant and seed
+        r
+        for r in experiment.runs_of(best.variant)
+        if r.finished
+        and r.test_predictions is not None
+        and r.seed == best.seed
+        and r.conventions is None
     ]
     if len(peers) > 1:
-        guesses = np.stack([decode_predictions(r.predictions or "") for r in peers])
+        guesses = np.stack([decode_predictions(r.test_predictions or "") for r in peers])
         differ = np.flatnonzero((guesses != guesses[0]).any(axis=0))
         notes.append(
             f"In {best.variant}, the {len(peers)} finished runs predict different digits for "
@@ -90,7 +108,7 @@ def experiment_digits(
         )
         if len(differ):
             path = folder / "plots" / f"{experiment.name}-disagreements.png"
-            disagreements(x, labels, guesses, peers, differ, path)
+            disagreements(x, labels, guesses, peers, differ, initials(names), styles, path)
             written.insert(1, path)
     return written, notes
 
@@ -109,7 +127,12 @@ def _grid(count: int, columns: int = 10, row_height: float = 1.3) -> tuple[Any, 
 
 
 def misclassified(
-    x: np.ndarray, labels: np.ndarray, predicted: np.ndarray, run: Run, path: Path
+    x: np.ndarray,
+    labels: np.ndarray,
+    predicted: np.ndarray,
+    run: Run,
+    styles: plots.Styles,
+    path: Path,
 ) -> Path:
     wrong = np.flatnonzero(predicted != labels)[:GALLERY]
     figure, axes = _grid(len(wrong))
@@ -118,8 +141,8 @@ def misclassified(
         ax.set_title(f"{labels[index]} → {predicted[index]}", fontsize=9, color="tab:red")
     total = int((predicted != labels).sum())
     figure.suptitle(
-        f"{run.variant}, {run.label}: {total} of {len(labels):,} test images misclassified "
-        f"(first {len(wrong)}; true → predicted)",
+        f"{run.variant}, {styles.run_label(run)}: {total} of {len(labels):,} test images "
+        f"misclassified (first {len(wrong)}; true → predicted)",
         fontsize=10,
     )
     plots.save(figure, path)
@@ -132,6 +155,8 @@ def disagreements(
     guesses: np.ndarray,
     runs: list[Run],
     differ: np.ndarray,
+    letters: dict[str, str],
+    styles: plots.Styles,
     path: Path,
 ) -> Path:
     shown = differ[:GALLERY]
@@ -139,11 +164,16 @@ def disagreements(
     for ax, index in zip(axes.flat, shown, strict=False):
         ax.imshow(x[index].reshape(SIDE, SIDE), cmap="gray_r")
         guess = " ".join(
-            f"{INITIALS[r.framework]}{'g' if r.device == 'gpu' else ''}{guesses[i, index]}"
+            f"{letters.get(r.framework, r.framework)}{'g' if r.device == 'gpu' else ''}"
+            f"{guesses[i, index]}"
             for i, r in enumerate(runs)
         )
         ax.set_title(f"true {labels[index]}\n{guess}", fontsize=8)
-    legend = ", ".join(f"{INITIALS[r.framework]} = {r.label}" for r in runs)
+    legend = ", ".join(
+        dict.fromkeys(
+            f"{letters.get(r.framework, r.framework)} = {styles.run_label(r)}" for r in runs
+        )
+    )
     legend += "; g = on the GPU" if any(r.device == "gpu" for r in runs) else ""
     figure.suptitle(
         f"{runs[0].variant}: {len(differ)} test images with different predictions "
@@ -154,7 +184,7 @@ def disagreements(
     return path
 
 
-def first_layer(weights_file: Path, about: dict[str, str], path: Path) -> bool:
+def first_layer(weights_file: Path, about: BestWeights, styles: plots.Styles, path: Path) -> bool:
     """Tiles of the first layer's rows; False when the network's input is not 28 × 28."""
     import mlp_numpy
 
@@ -168,8 +198,7 @@ def first_layer(weights_file: Path, about: dict[str, str], path: Path) -> bool:
         limit = float(np.abs(row).max()) or 1.0
         ax.imshow(row.reshape(SIDE, SIDE), cmap="RdBu_r", vmin=-limit, vmax=limit)
     figure.suptitle(
-        f"First-layer weights of {about['variant']}, {NAMES[about['framework']]}/"
-        f"{about['device']} "
+        f"First-layer weights of {about.variant}, {styles.label(about.framework, about.device)} "
         f"(the most accurate run): {len(units)} of {len(weight)} hidden units, each as 28 × 28 "
         "input weights (red +, blue −)",
         fontsize=9,

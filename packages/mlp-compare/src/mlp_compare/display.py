@@ -1,40 +1,53 @@
-"""What the user sees while a run is going: a progress bar per training run and a summary table.
+"""What the user sees while a study runs: one progress bar for the whole study.
 
-`RichDisplay` draws both live on a terminal (rich); `QuietDisplay` shows nothing (`--quiet`).
-The runner calls `start_run` when training starts (its callback is the backends' per-epoch
-progress hook), `finish_run` when it ends or is skipped, and `message` for anything else.
+On a terminal, `ProgressDisplay` draws a live bar (rich): tasks done out of the total, the
+estimated time left, and the failures so far. When stdout is not a terminal (CI, nohup, a
+pipe), it prints one plain line per finished task instead. `QuietDisplay` shows nothing
+(`--quiet`). The runner calls `start` once, `finished` as each task ends, and `message` for
+anything else.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
+import time
+from typing import TextIO
 
-from rich import box
-from rich.console import Console, Group
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-STATUS_STYLE = {
-    "ok": "green",
-    "skipped": "yellow",
-    "interrupted": "red",
-    "diverged": "red",
-    "failed": "red",
-}
+from mlp_compare.records import Run
 
 
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.2f}%"
+def outcome(run: Run | None, error: str | None) -> str:
+    """One finished task in a few words: "ok, test 97.12%, 14.2 s" or why it did not."""
+    if error is not None:
+        return f"failed: {error}"
+    if run is None:
+        return "done"
+    if run.finished and run.metrics is not None:
+        m = run.metrics
+        return f"ok, test {100 * m.final_test_accuracy:.2f}%, {m.seconds_wall:.1f} s"
+    return f"{run.status.replace('_', ' ')}" + (f": {run.reason}" if run.reason else "")
+
+
+def failed(run: Run | None, error: str | None) -> bool:
+    return error is not None or (run is not None and run.status == "failed")
 
 
 class QuietDisplay:
-    def start_run(self, label: str, epochs: int) -> Callable[[dict[str, Any]], None]:
-        return lambda record: None
+    def start(self, total: int, done: int) -> None:
+        pass
 
-    def finish_run(self, label: str, entry: dict[str, Any]) -> None:
+    def finished(self, label: str, run: Run | None, error: str | None) -> None:
         pass
 
     def message(self, text: str) -> None:
@@ -47,75 +60,101 @@ class QuietDisplay:
         pass
 
 
-class RichDisplay:
-    """A live summary table of finished runs above the progress bar of the current one."""
+class LineDisplay:
+    """One plain line per finished task: "[12/48, 1 failed, 3:10 left] label: outcome"."""
 
-    def __init__(self, console: Console | None = None) -> None:
-        # Piped output has no width of its own: rich's 80 columns would fold the table.
-        self.console = console or Console(width=None if sys.stdout.isatty() else 150)
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("epochs {task.fields[info]}"),
-            TimeElapsedColumn(),
-            console=self.console,
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.total = self.done = self.failures = 0
+        self.started = time.monotonic()
+
+    def start(self, total: int, done: int) -> None:
+        self.total, self.done = total, done
+        self.started = time.monotonic()
+        self.print(f"{total} task{'s' * (total != 1)} to run")
+
+    def finished(self, label: str, run: Run | None, error: str | None) -> None:
+        self.done += 1
+        self.failures += failed(run, error)
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
+        failures = f", {self.failures} failed" if self.failures else ""
+        self.print(
+            f"[{self.done}/{self.total}{failures}, {clock(left)} left] {label}: "
+            f"{outcome(run, error)}"
         )
-        self.rows: list[tuple[str, dict[str, Any]]] = []
-        self.task: Any = None
-        self.live = Live(console=self.console, get_renderable=self._render, refresh_per_second=4)
 
-    def __enter__(self) -> RichDisplay:
-        self.live.__enter__()
+    def message(self, text: str) -> None:
+        self.print(text)
+
+    def print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def __enter__(self) -> LineDisplay:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.live.__exit__(None, None, None)
+        pass
 
-    def _render(self) -> Group:
-        return Group(self.table(), self.progress)
 
-    def table(self) -> Table:
-        table = Table(title="mlp-compare", expand=False, box=box.SIMPLE_HEAD)
-        table.add_column("experiment/variant", no_wrap=True, min_width=12)
-        table.add_column("on", no_wrap=True, min_width=9)
-        table.add_column("status", no_wrap=True, min_width=7)
-        for name in ("train", "test", "s/epoch"):
-            table.add_column(name, justify="right", no_wrap=True, min_width=7)
-        table.add_column("note", no_wrap=True, overflow="ellipsis", max_width=40)
-        for label, entry in self.rows:
-            metrics = entry["metrics"] or {}
-            style = STATUS_STYLE[entry["status"]]
-            seconds = metrics.get("seconds_per_epoch")
-            table.add_row(
-                label,
-                f"{entry['framework']}/{entry['device']}",
-                f"[{style}]{entry['status']}[/{style}]",
-                percent(metrics.get("final_train_accuracy")),
-                percent(metrics.get("final_test_accuracy")),
-                "—" if seconds is None else f"{seconds:.3f}",
-                entry["reason"] or "",
-            )
-        return table
+class ProgressDisplay:
+    """A live bar: done/total, ETA, failures so far, and the last task to finish."""
 
-    def start_run(self, label: str, epochs: int) -> Callable[[dict[str, Any]], None]:
-        task = self.progress.add_task(label, total=epochs, info="")
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console()
+        self.progress = Progress(
+            TextColumn("[bold]study[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failures]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[last]}", style="dim"),
+            console=self.console,
+        )
+        self.task: TaskID | None = None
+        self.failures = 0
 
-        def on_epoch(record: dict[str, Any]) -> None:
-            info = f"loss {record['loss']:.4f}" if record["loss"] is not None else "loss —"
-            if record["test_accuracy"] is not None:
-                info += f"  test {percent(record['test_accuracy'])}"
-            self.progress.update(task, completed=record["epoch"], info=info)
+    def start(self, total: int, done: int) -> None:
+        self.task = self.progress.add_task(
+            "study", total=total, completed=done, failures="", last=""
+        )
 
-        self.task = task
-        return on_epoch
-
-    def finish_run(self, label: str, entry: dict[str, Any]) -> None:
+    def finished(self, label: str, run: Run | None, error: str | None) -> None:
+        self.failures += failed(run, error)
+        if failed(run, error):
+            self.console.print(f"[red]{label}: {outcome(run, error)}[/]")
         if self.task is not None:
-            self.progress.remove_task(self.task)
-            self.task = None
-        self.rows.append((label, entry))
-        self.live.refresh()
+            self.progress.update(
+                self.task,
+                advance=1,
+                failures=f"[red]{self.failures} failed[/]" if self.failures else "",
+                last=f"{label}: {outcome(run, error)}",
+            )
 
     def message(self, text: str) -> None:
         self.console.print(text)
+
+    def __enter__(self) -> ProgressDisplay:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+
+def clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return (
+        f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+        if minutes >= 60
+        else f"{minutes}:{seconds:02d}"
+    )
+
+
+def display_for(quiet: bool) -> QuietDisplay | LineDisplay | ProgressDisplay:
+    """Nothing with --quiet; the live bar on a terminal; one line per task otherwise."""
+    if quiet:
+        return QuietDisplay()
+    return ProgressDisplay() if sys.stdout.isatty() else LineDisplay()

@@ -1,8 +1,12 @@
 """Step-by-step equivalence: the same initial weights and batches in every framework.
 
 Each framework gets an engine built from the reference's initial weights
-(`mlp_numpy.initializers.initial_layers`) and trains one batch at a time on the shared batch order.
-After every step we compare with the reference (NumPy on the CPU when it runs):
+(`mlp_numpy.initializers.initial_layers`) and trains one batch at a time on the shared batch
+order. Where a framework's built-ins follow other conventions than the reference's own
+(`mlp_numpy.conventions`: Keras's ε̂, its velocity in steps, ...), the reference also runs
+under that framework's conventions, and the framework is compared with that run: the
+comparison proves that the built-in computes the documented formula. After every step we
+compare with the reference (NumPy on the CPU when it runs):
 
     max_weight_diff[t] = max over all parameters |w_framework − w_reference|
     loss_diff[t]       = |loss_framework − loss_reference|  (batch t's loss, before its update)
@@ -22,18 +26,17 @@ frameworks may disagree on whether the unit was active for that image.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlp_compare import records
 from mlp_compare.experiment import Variant
-from mlp_numpy import Layer
+from mlp_compare.frameworks import Framework
+from mlp_numpy import Layer, conventions
+from mlp_numpy import make_engine as make_reference
 from mlp_numpy.batches import epoch_batches
 from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import ModelSpec
-
-if TYPE_CHECKING:
-    from mlp_compare.runner import Target
 
 
 def step_batches(variant: Variant, n: int, steps: int) -> Iterator[tuple[np.ndarray, float]]:
@@ -94,7 +97,7 @@ def largest_update_gap(
     *,
     relu: bool,
     dtype: str,
-) -> dict[str, Any]:
+) -> records.UpdateGap:
     """Where this step's update differs most from the reference's, and both updates there."""
     best: tuple[float, int, str, tuple[int, ...]] = (-1.0, 0, "weight", (0,))
     for index, (a, b, ra, rb) in enumerate(
@@ -120,19 +123,124 @@ def largest_update_gap(
         value = float(getattr(end[index], name)[where] - getattr(start[index], name)[where])
         return value if np.isfinite(value) else None
 
-    return {
-        "layer": index,
-        "parameter": name,
-        "index": list(where),
-        "update": update(before, after),
-        "reference_update": update(reference_before, reference_after),
-        "kink_margin": margin if margin is None or np.isfinite(margin) else None,
+    return records.UpdateGap(
+        layer=index,
+        parameter="weight" if name == "weight" else "bias",
+        index=list(where),
+        update=update(before, after),
+        reference_update=update(reference_before, reference_after),
+        kink_margin=margin if margin is None or np.isfinite(margin) else None,
+    )
+
+
+def run_equivalence(
+    variant: Variant,
+    train: tuple[np.ndarray, np.ndarray],
+    plan: list[tuple[Framework, str]],
+    steps: int,
+) -> records.Equivalence:
+    """Train every (framework, backend device) of `plan` `steps` single-batch steps in
+    lockstep, beside the reference under each framework's conventions; the differences of
+    each framework from the reference under its own conventions at every step."""
+    x, labels = train
+    start = initial_layers(variant.spec)
+    engines = {
+        (framework.name, device): framework.module.make_engine(
+            variant.spec, x, labels, layers=start, device=device
+        )
+        for framework, device in plan
     }
+    reference = (records.REFERENCE, "cpu")
+    if reference not in engines:
+        reference = next(iter(engines))
+    # Whose conventions each framework's reference runs under; None: the reference's own.
+    under = {key: _conventions(variant.spec, key[0]) for key in engines}
+    for name in sorted({c for c in under.values() if c is not None}):
+        spec = conventions.resolve(variant.spec, name)
+        engines[(records.REFERENCE, name)] = make_reference(spec, x, labels, layers=start)
+
+    def reference_of(key: tuple[str, str]) -> tuple[str, str]:
+        name = under.get(key)
+        return (
+            reference
+            if name is None or reference[0] != records.REFERENCE
+            else (records.REFERENCE, name)
+        )
+
+    losses: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
+    weight_diffs: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
+    gaps: dict[tuple[str, str], list[records.UpdateGap]] = {key: [] for key in engines}
+    relu = variant.spec.network.hidden == "relu"
+    dtype = variant.spec.training.dtype
+    previous = {key: _as_float64(start) for key in engines}
+    compared = [key for key in under if key != reference]
+    with np.errstate(all="ignore"):  # a diverging framework's weights overflow
+        for batch, lr in step_batches(variant, len(labels), steps):
+            layers = {}
+            for key, engine in engines.items():
+                losses[key].append(float(engine.train_batches(batch, len(batch), lr)[0]))
+                layers[key] = _as_float64(engine.get_layers())
+            for key in compared:
+                ref = reference_of(key)
+                weight_diffs[key].append(max_difference(layers[key], layers[ref]))
+                gaps[key].append(
+                    largest_update_gap(
+                        previous[key],
+                        layers[key],
+                        previous[ref],
+                        layers[ref],
+                        x[batch],
+                        relu=relu,
+                        dtype=dtype,
+                    )
+                )
+            previous = layers
+
+    def finite(values: list[float]) -> list[float | None]:
+        return [v if np.isfinite(v) else None for v in values]
+
+    return records.Equivalence(
+        variant=variant.name,
+        reference=f"{reference[0]}/{reference[1]}",
+        dtype="float64" if dtype == "float64" else "float32",
+        steps=len(losses[reference]),
+        optimizer=variant.spec.training.optimizer.name,
+        lr=variant.spec.training.schedule.lr_at(0, variant.spec.training.epochs),
+        curves=[
+            records.Curve(
+                framework=key[0],
+                device=key[1],
+                max_weight_diff=finite(weight_diffs[key]),
+                loss_diff=finite(
+                    [
+                        abs(a - b)
+                        for a, b in zip(losses[key], losses[reference_of(key)], strict=True)
+                    ]
+                ),
+                losses=finite(losses[key]),
+                largest_update_gap=gaps[key],
+                reference_conventions=under[key] if reference[0] == records.REFERENCE else None,
+            )
+            for key in compared
+        ],
+    )
+
+
+def _conventions(spec: ModelSpec, framework: str) -> str | None:
+    """`framework` when its conventions change what `spec` computes against the
+    reference's own (`mlp_numpy.conventions.differences`); None otherwise."""
+    if framework == records.REFERENCE or framework not in conventions.BUILT_INS:
+        return None
+    return framework if conventions.differences(spec, records.REFERENCE, framework) else None
 
 
 def remeasure(
-    record: dict[str, Any], plan: list[Target], steps: int, command: str, measured_at: str
-) -> dict[str, Any] | None:
+    record: records.Experiment,
+    plan: list[tuple[Framework, str]],
+    steps: int,
+    command: str,
+    measured_at: str,
+) -> records.Equivalence | None:
     """The lockstep equivalence of a recorded experiment, measured again with today's code.
 
     For run folders recorded before the equivalence kept its update gaps: the variant, data
@@ -140,83 +248,14 @@ def remeasure(
     which command it was measured, since it is newer than the runs beside it.
     """
     from mlp_compare.data import prepare
-    from mlp_compare.experiment import DataSpec
+    from mlp_compare.experiment import from_record
 
-    runnable = [t for t in plan if t.reason is None]
-    if len(runnable) < 2:
+    if len(plan) < 2:
         return None
-    old = record.get("equivalence")
-    variants = [v for v in record["variants"] if v["init_from"] is None]
-    chosen = next((v for v in variants if old and v["name"] == old["variant"]), variants[0])
-    variant = Variant(
-        chosen["name"], chosen["description"], chosen["set"], ModelSpec.from_dict(chosen["spec"])
-    )
-    result = run_equivalence(variant, prepare(DataSpec(**record["data"])).train, runnable, steps)
-    result["remeasured"] = {"at": measured_at, "command": command}
+    experiment = from_record(record)
+    old = record.equivalence
+    variants = [v for v in experiment.variants if v.init_from is None]
+    chosen = next((v for v in variants if old and v.name == old.variant), variants[0])
+    result = run_equivalence(chosen, prepare(experiment.data).train, plan, steps)
+    result.remeasured = records.Remeasured(at=measured_at, command=command)
     return result
-
-
-def run_equivalence(
-    variant: Variant, train: tuple[np.ndarray, np.ndarray], plan: list[Target], steps: int
-) -> dict[str, Any]:
-    """Train every target `steps` single-batch steps in lockstep; differences per step."""
-    x, labels = train
-    start = initial_layers(variant.spec)
-    engines = {
-        (t.framework.name, t.device_name): t.framework.module.make_engine(
-            variant.spec, x, labels, layers=start, device=t.device_name
-        )
-        for t in plan
-    }
-    reference = ("numpy", "cpu") if ("numpy", "cpu") in engines else next(iter(engines))
-    losses: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
-    weight_diffs: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
-    gaps: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in engines}
-    relu = variant.spec.network.hidden == "relu"
-    dtype = variant.spec.training.dtype
-    previous = {key: _as_float64(start) for key in engines}
-    with np.errstate(all="ignore"):  # a diverging framework's weights overflow
-        for batch, lr in step_batches(variant, len(labels), steps):
-            layers = {}
-            for key, engine in engines.items():
-                losses[key].append(float(engine.train_batches(batch, len(batch), lr)[0]))
-                layers[key] = _as_float64(engine.get_layers())
-            for key in engines:
-                weight_diffs[key].append(max_difference(layers[key], layers[reference]))
-                if key != reference:
-                    gaps[key].append(
-                        largest_update_gap(
-                            previous[key],
-                            layers[key],
-                            previous[reference],
-                            layers[reference],
-                            x[batch],
-                            relu=relu,
-                            dtype=dtype,
-                        )
-                    )
-            previous = layers
-
-    def finite(values: list[float]) -> list[float | None]:
-        return [v if np.isfinite(v) else None for v in values]
-
-    return {
-        "variant": variant.name,
-        "reference": f"{reference[0]}/{reference[1]}",
-        "dtype": variant.spec.training.dtype,
-        "steps": len(losses[reference]),
-        "curves": [
-            {
-                "framework": key[0],
-                "device": key[1],
-                "max_weight_diff": finite(weight_diffs[key]),
-                "loss_diff": finite(
-                    [abs(a - b) for a, b in zip(losses[key], losses[reference], strict=True)]
-                ),
-                "losses": finite(losses[key]),
-                "largest_update_gap": gaps[key],
-            }
-            for key in engines
-            if key != reference
-        ],
-    }

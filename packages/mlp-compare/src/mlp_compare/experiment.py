@@ -4,15 +4,20 @@ An experiment is one TOML file. Its `[network]`, `[loss]`, `[init]` and `[traini
 model spec exactly as in docs/model-spec.md (checked by `mlp_numpy.spec`); the other tables are:
 
     [experiment]  name, title, description, seeds (a list, or a range "0-4": each
-                  configuration runs once per seed), study ("defaults": the
-                  framework-defaults study, mlp_compare.defaults_study)
+                  configuration runs once per seed)
     [data]        which images train and test, and how pixels are scaled
     [published]   the result the experiment revisits: source, summary, [[published.results]]
-    [[variants]]  name, description, `set` (spec fields to override), `init_from`
+    [study]       optional: the framework-defaults study (mlp_compare.defaults_study): kind,
+                  base, columns, tutorials
+    [[variants]]  name, description, `set` (spec fields to override), `init_from`, and in a
+                  study, `default` (the default the variant switches, and its values)
 
 A variant's `set` table is merged into the spec (`set.training.batch_size = 1`); `init_from`
 names another variant whose NumPy run's final weights this variant starts from. Without
 variants, the experiment has one variant called "base". Errors name the file and the field.
+
+Every variant is a classifier of the ten digits: a spec with another `network.task`
+(docs/model-spec.md#tasks) is refused (`not_a_classifier`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from mlp_compare import records
 from mlp_compare.seeds import SeedsError, parse_seeds
 from mlp_numpy.defaults import merge
 from mlp_numpy.spec import ModelSpec, SpecError
@@ -34,8 +42,6 @@ SCALINGS = ("normalize", "standardize")
 # The order of `--experiment all` and of `list`; files shipped later sort after these.
 SHIPPED_ORDER = ("quick", "baseline", "methodology", "sgd-deep", "adam", "tiny-full-batch", "best")
 DEFAULT_EXPERIMENT = "baseline"
-STUDIES = ("defaults",)  # experiment.study: the analyses a run adds to its experiment's record
-PUBLISHED_FRAMEWORKS = ("numpy", "torch", "tf", "all")  # "all": a figure every framework targets
 
 
 class ExperimentError(ValueError):
@@ -87,6 +93,7 @@ class Variant:
     overrides: dict[str, Any]
     spec: ModelSpec
     init_from: str | None = None
+    default: records.Default | None = None  # in a study: the default this variant switches
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ class Experiment:
     spec_dict: dict[str, Any]
     variants: tuple[Variant, ...] = field(default=())
     seeds: tuple[int, ...] = ()  # empty: the spec's training.seed only
-    study: str | None = None
+    study: records.Study | None = None
 
     def variant(self, name: str) -> Variant:
         for variant in self.variants:
@@ -109,32 +116,63 @@ class Experiment:
         names = ", ".join(v.name for v in self.variants)
         raise ExperimentError(f"{self.name}: no variant {name!r} (variants: {names})")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "source": self.source,
-            "data": dict(self.data.__dict__),
-            "published": {
-                "source": self.published.source,
-                "summary": self.published.summary,
-                "results": [dict(r.__dict__) for r in self.published.results],
-            },
-            "spec": self.spec_dict,
-            "seeds": list(self.seeds),
-            "study": self.study,
-            "variants": [
-                {
-                    "name": v.name,
-                    "description": v.description,
-                    "set": v.overrides,
-                    "init_from": v.init_from,
-                    "spec": v.spec.to_dict(),
-                }
+    def record(self, data_sizes: records.DataSizes) -> records.Experiment:
+        """The experiment as results.json records it, before any run."""
+        return records.Experiment(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            source=self.source,
+            data=dict(self.data.__dict__),
+            data_sizes=data_sizes,
+            published=records.Published(
+                source=self.published.source,
+                summary=self.published.summary,
+                results=[records.PublishedResult(**r.__dict__) for r in self.published.results],
+            ),
+            spec=self.spec_dict,
+            seeds=list(self.seeds),
+            study=self.study,
+            variants=[
+                records.Variant(
+                    name=v.name,
+                    description=v.description,
+                    set=v.overrides,
+                    init_from=v.init_from,
+                    spec=v.spec.to_dict(),
+                    default=v.default,
+                )
                 for v in self.variants
             ],
-        }
+            runs=[],
+            equivalence=None,
+            best_weights=None,
+        )
+
+
+def from_record(record: records.Experiment) -> Experiment:
+    """The experiment a results.json recorded, to run what it lacks (`run --resume`)."""
+    return Experiment(
+        name=record.name,
+        title=record.title,
+        description=record.description,
+        source=record.source,
+        data=DataSpec(**record.data),
+        published=Published(
+            record.published.source,
+            record.published.summary,
+            tuple(PublishedResult(**r.model_dump()) for r in record.published.results),
+        ),
+        spec_dict=record.spec,
+        variants=tuple(
+            Variant(
+                v.name, v.description, v.set, ModelSpec.from_dict(v.spec), v.init_from, v.default
+            )
+            for v in record.variants
+        ),
+        seeds=tuple(record.seeds),
+        study=record.study,
+    )
 
 
 def shipped_names() -> list[str]:
@@ -178,6 +216,7 @@ def load_experiment(
         experiment = parse_experiment(table, source=source, epochs=epochs, seed=seed)
     except (ExperimentError, SpecError) as exc:
         raise ExperimentError(f"{source}: {exc}") from None
+    _check_classifiers(experiment)
     if seed is not None:
         return replace(experiment, seeds=())
     return experiment if seeds is None else replace(experiment, seeds=seeds)
@@ -187,10 +226,10 @@ def parse_experiment(
     table: dict[str, Any], *, source: str, epochs: int | None = None, seed: int | None = None
 ) -> Experiment:
     """Check an experiment's tables and build it; errors name the field."""
-    known = {"experiment", "data", "published", "variants", *SPEC_TABLES}
+    known = {"experiment", "data", "published", "study", "variants", *SPEC_TABLES}
     _no_unknown(table, known, "")
     meta = _table(table, "experiment")
-    _no_unknown(meta, {"name", "title", "description", "seeds", "study"}, "experiment.")
+    _no_unknown(meta, {"name", "title", "description", "seeds"}, "experiment.")
     name = _required_str(meta, "name", "experiment.")
     spec_dict = {key: copy.deepcopy(table[key]) for key in SPEC_TABLES if key in table}
     if "network" not in spec_dict:
@@ -203,6 +242,7 @@ def parse_experiment(
     base = ModelSpec.from_dict(copy.deepcopy(spec_dict))
 
     variants = _parse_variants(table.get("variants", []), spec_dict, base, epochs, seed)
+    study = _parse_study(table.get("study"), variants)
     return Experiment(
         name=name,
         title=_str(meta, "title", "experiment.") or name,
@@ -213,7 +253,7 @@ def parse_experiment(
         spec_dict=base.to_dict(),
         variants=variants,
         seeds=_parse_seeds(meta),
-        study=_parse_study(meta),
+        study=study,
     )
 
 
@@ -226,13 +266,39 @@ def _parse_seeds(meta: dict[str, Any]) -> tuple[int, ...]:
         raise ExperimentError(str(exc)) from None
 
 
-def _parse_study(meta: dict[str, Any]) -> str | None:
-    study = _str(meta, "study", "experiment.")
-    if study is not None and study not in STUDIES:
-        raise ExperimentError(
-            f"experiment.study: must be one of {', '.join(STUDIES)}, got {study!r}"
-        )
+def _parse_study(table: Any, variants: tuple[Variant, ...]) -> records.Study | None:
+    """The [study] table, checked against the variants it names."""
+    rows = [v for v in variants if v.default is not None]
+    if table is None:
+        if rows:
+            raise ExperimentError(
+                f"variants[{rows[0].name}].default: only a [study] experiment has defaults"
+            )
+        return None
+    try:
+        study = records.Study.model_validate(table)
+    except ValidationError as exc:
+        raise ExperimentError(_first_error("study.", exc)) from None
+    names = {v.name for v in variants}
+    needed = [("study.base", study.base)]
+    needed += [(f"study.tutorials[{i}].variant", t.variant) for i, t in enumerate(study.tutorials)]
+    for where, name in needed:
+        if name not in names:
+            raise ExperimentError(f"{where}: no variant {name!r}")
+    for variant in rows:
+        assert variant.default is not None
+        if list(variant.default.values) != list(study.columns):
+            raise ExperimentError(
+                f"variants[{variant.name}].default.values: give one value per study column "
+                f"({', '.join(study.columns)}), in that order"
+            )
     return study
+
+
+def _first_error(where: str, exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"])
+    return f"{where}{field}: {error['msg']}"
 
 
 def _parse_data(data: dict[str, Any]) -> DataSpec:
@@ -276,10 +342,7 @@ def _parse_published(published: dict[str, Any]) -> Published:
         epoch = item.get("epoch")
         if epoch is not None and (not isinstance(epoch, int) or epoch < 1):
             raise ExperimentError(f"{where}epoch: must be an integer ≥ 1, got {epoch!r}")
-        framework = _required_str(item, "framework", where)
-        if framework not in PUBLISHED_FRAMEWORKS:
-            choices = ", ".join(PUBLISHED_FRAMEWORKS)
-            raise ExperimentError(f"{where}framework: must be one of {choices}, got {framework!r}")
+        framework = _required_str(item, "framework", where)  # a framework's name, or "all"
         results.append(
             PublishedResult(
                 framework=framework,
@@ -314,7 +377,7 @@ def _parse_variants(
             raise ExperimentError(f"variants[{i}]: must be a table")
         name = _required_str(item, "name", f"variants[{i}].")
         where = f"variants[{name}]."
-        _no_unknown(item, {"name", "description", "set", "init_from"}, where)
+        _no_unknown(item, {"name", "description", "set", "init_from", "default"}, where)
         if any(v.name == name for v in variants):
             raise ExperimentError(f"{where}name: {name!r} is used twice")
         overrides = item.get("set", {})
@@ -336,7 +399,13 @@ def _parse_variants(
                 f"{where}init_from: {init_from!r} must name a variant listed before this one"
             )
         description = _str(item, "description", where) or ""
-        variants.append(Variant(name, description, overrides, spec, init_from))
+        default = None
+        if "default" in item:
+            try:
+                default = records.Default.model_validate(item["default"])
+            except ValidationError as exc:
+                raise ExperimentError(_first_error(f"{where}default.", exc)) from None
+        variants.append(Variant(name, description, overrides, spec, init_from, default))
     return tuple(variants)
 
 
@@ -371,3 +440,23 @@ def _no_unknown(table: dict[str, Any], known: set[str], where: str) -> None:
         raise ExperimentError(
             f"{where}{unknown[0]}: unknown field (expected one of {', '.join(sorted(known))})"
         )
+
+
+def not_a_classifier(task: str) -> str:
+    """Why mlp-compare takes no network of `task`, a task other than "classification"."""
+    return (
+        f'mlp-compare compares classifiers on MNIST; network.task = "{task}" is trained with '
+        "the backends' train() directly (docs/model-spec.md#tasks)"
+    )
+
+
+def _check_classifiers(experiment: Experiment) -> None:
+    """Refuse an experiment whose variants are not all classifiers, naming the field."""
+    for variant in experiment.variants:
+        task = variant.spec.network.task
+        if task != "classification":
+            overridden = "task" in variant.overrides.get("network", {})
+            where = f"variants[{variant.name}].set." if overridden else ""
+            raise ExperimentError(
+                f"{experiment.source}: {where}network.task: {not_a_classifier(task)}"
+            )

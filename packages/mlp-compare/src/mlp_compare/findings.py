@@ -1,22 +1,26 @@
-"""What the numbers say, as sentences: agreement, noise, divergence, speed. No layout here.
+"""What the numbers say, as typed verdicts: agreement, noise, divergence, speed, conventions.
 
-Every finding is computed from typed results (`mlp_compare.typed_results`) and obeys these
-rules, so that no sentence contradicts the tables beside it:
+Every verdict is computed from the results model (`mlp_compare.records`); `mlp_compare.prose`
+writes each one as a sentence, and nothing here ever reads text. The rules, so that no
+sentence contradicts the tables beside it:
 
-- Only finished runs are compared. A run that diverged, failed, was interrupted or skipped is
-  left out of every "same accuracy" statement and named next to it.
+- Only finished runs are compared. A run that diverged, failed, was interrupted, was not run
+  or skipped is left out of every "same accuracy" verdict and named next to it.
 - Two accuracies are "the same" only within the noise threshold (`Noise`): with several seeds,
-  2√2 σ of the seed spread; with one seed, 2√2 SE, where SE = √(p(1 − p)/n) is the binomial
-  standard error of a test accuracy p measured on n images. 2√2 SE is two standard errors
-  of the difference of two independent such estimates, about a 95% bound (p = 0.98,
+  2√2 σ/√k of the seed spread; with one seed, 2√2 SE, where SE = √(p(1 − p)/n) is the
+  binomial standard error of a test accuracy p measured on n images. 2√2 SE is two standard
+  errors of the difference of two independent such estimates, about a 95% bound (p = 0.98,
   n = 10 000: 0.40 points).
 - The frameworks "compute the same network" only where the lockstep equivalence stays at
-  rounding level (`ROUNDING`) and no run diverged. A larger weight difference is reported as
-  trajectories that part: at which step, how far, and why where the recorded update gaps
-  show it (a ReLU kink within rounding of 0; opposite Adam steps of size ≈ η; an update that
-  differs by more than rounding (`RELATIVE`) with no kink near, i.e. another gradient).
+  rounding level (`ROUNDING`) and no run diverged. A larger weight difference is a
+  trajectory that parts: at which step, how far, and why where the recorded update gaps show
+  it (a ReLU kink within rounding of 0; opposite Adam steps of size ≈ η; an update that
+  differs by more than rounding (`RELATIVE`) with no kink near).
 - Runs at chance level (below 1/classes + `CHANCE_MARGIN`) learned nothing: their equal
-  accuracies are not called agreement.
+  accuracies are not agreement.
+- A gap between runs that follow different conventions, or draw their own weights or
+  shuffle their own way, is that difference, never rounding; rounding is never a
+  difference in the frameworks.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ import math
 import statistics
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
 
-from mlp_compare.typed_results import NAMES, Curve, Equivalence, ExperimentResult, Run, UpdateGap
+from mlp_compare.records import REFERENCE, Equivalence, Experiment, Results, Run, UpdateGap
+from mlp_numpy import conventions
+from mlp_numpy.spec import ModelSpec, SpecError
 
 # Largest |w − w_reference| over the equivalence steps that rounding alone explains.
 ROUNDING = {"float32": 1e-4, "float64": 1e-9}
@@ -36,86 +41,66 @@ RELATIVE = {"float32": 1e-3, "float64": 1e-9}
 # A ReLU pre-activation this close to 0 may round to either side in another framework.
 KINK = {"float32": 1e-6, "float64": 1e-14}
 CHANCE_MARGIN = 0.05  # a test accuracy below 1/classes + this has not learned
-REFERENCE = ("numpy", "cpu")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One sentence and what kind of statement it is (tests and the summary select by kind)."""
-
-    # agreement, disagreement, chance, excluded, equivalent, parted, speed, noise, published
-    kind: str
-    text: str
+LEFT_ALONE = ("ok", "skipped", "not_run")  # statuses that are not a run gone wrong
+Target = tuple[str, str, str | None]  # framework, device, whose conventions (reference runs)
+REFERENCE_TARGET: Target = (REFERENCE, "cpu", None)
 
 
 @dataclass(frozen=True)
 class Noise:
-    """The smallest test-accuracy difference (a fraction) that noise does not explain."""
+    """The smallest test-accuracy difference (a fraction) that noise does not explain:
+    from the seed spread (`seeds` > 1: σ pooled over `configurations`) or, with one seed,
+    the binomial standard error `se` of an accuracy `p` on `n` images."""
 
     threshold: float
-    basis: str
+    seeds: int = 1
+    sigma: float = 0.0
+    configurations: int = 0
+    p: float = 0.0
+    n: int = 0
+    se: float = 0.0
 
-
-def pct(value: float) -> str:
-    return f"{100 * value:.2f}%"
-
-
-def pts(value: float) -> str:
-    return f"{100 * value:.2f} points"
-
-
-def names(items: list[Run] | list[Score]) -> str:
-    labels = [r.label for r in items]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    @property
+    def from_seeds(self) -> bool:
+        return self.seeds > 1
 
 
 @dataclass(frozen=True)
 class Score:
     """One target's test accuracy in one variant: the mean over its finished seeds."""
 
-    label: str
-    target: tuple[str, str]
+    target: Target
     accuracy: float
     seeds: int
 
 
-def scores(experiment: ExperimentResult, variant: str) -> list[Score]:
+def scores(experiment: Experiment, variant: str) -> list[Score]:
     """Per target that finished the variant, its (seed-mean) test accuracy, in run order."""
-    groups: dict[tuple[str, str], list[Run]] = {}
+    groups: dict[Target, list[Run]] = {}
     for run in experiment.runs_of(variant):
         if run.finished:
             groups.setdefault(run.target, []).append(run)
     return [
-        Score(
-            runs[0].label,
-            target,
-            statistics.mean(r.test_accuracy or 0.0 for r in runs),
-            len(runs),
-        )
+        Score(target, statistics.mean(r.test_accuracy or 0.0 for r in runs), len(runs))
         for target, runs in groups.items()
     ]
 
 
-def noise(experiment: ExperimentResult, variant: str | None = None) -> Noise:
+def noise(experiment: Experiment, variant: str | None = None) -> Noise:
     """The seed spread when runs repeat with other seeds; else the binomial bound.
 
     The binomial bound takes p from the variant's finished runs (all of the experiment's
     without a variant): a run near 50% is noisier than one near 98%.
     """
-    groups: dict[tuple[str, str, str], list[float]] = {}
+    groups: dict[tuple[str, Target], list[float]] = {}
     for run in experiment.finished:
-        groups.setdefault((run.variant, *run.target), []).append(run.test_accuracy or 0.0)
+        groups.setdefault((run.variant, run.target), []).append(run.test_accuracy or 0.0)
     repeated = [values for values in groups.values() if len(values) > 1]
     if repeated:
-        variance = statistics.mean(statistics.variance(v) for v in repeated)
-        sigma = math.sqrt(variance)
+        sigma = math.sqrt(statistics.mean(statistics.variance(v) for v in repeated))
         seeds = min(len(v) for v in repeated)
-        return Noise(
-            2 * math.sqrt(2) * sigma / math.sqrt(seeds),
-            f"2√2 σ/√k for means over k = {seeds} seeds, where σ = {pts(sigma)} is the "
-            f"standard deviation of test accuracy over seeds (pooled over {len(repeated)} "
-            "configurations)",
-        )
+        threshold = 2 * math.sqrt(2) * sigma / math.sqrt(seeds)
+        return Noise(threshold, seeds=seeds, sigma=sigma, configurations=len(repeated))
     accuracies = [
         r.test_accuracy
         for r in experiment.finished
@@ -124,202 +109,459 @@ def noise(experiment: ExperimentResult, variant: str | None = None) -> Noise:
     p = statistics.median(accuracies) if accuracies else 0.5
     n = experiment.test_size
     se = math.sqrt(max(p * (1 - p), 1e-12) / n)
-    return Noise(
-        2 * math.sqrt(2) * se,
-        f"one seed only: 2√2 SE, where SE = √(p(1 − p)/n) = {pts(se)} is the binomial "
-        f"standard error of a test accuracy p = {pct(p)} on n = {n:,} images",
-    )
+    return Noise(2 * math.sqrt(2) * se, p=p, n=n, se=se)
 
 
-def not_run(experiment: ExperimentResult) -> list[Finding]:
-    """Runs left out of every comparison: skipped targets once, other failures per variant."""
-    findings = []
-    skipped = list(dict.fromkeys(r.label for r in experiment.runs if r.status == "skipped"))
-    if skipped:
-        findings.append(
-            Finding(
-                "excluded",
-                f"Not compared: {', '.join(skipped)} (skipped; see Not run).",
-            )
+# ---- verdicts on one experiment ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotCompared:
+    """Targets that could not run here (skipped): named once, never compared."""
+
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Runs of one variant and target that were not run: the spec pins something the
+    framework has no built-in for (the same reason for every seed)."""
+
+    variant: str
+    target: Target
+    reason: str
+    runs: int
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A run that started and did not finish (diverged, failed, interrupted)."""
+
+    run: Run
+
+
+@dataclass(frozen=True)
+class NothingToCompare:
+    variant: str
+    only: Target | None  # the one target that finished, if any
+    left_out: tuple[Run, ...]
+
+
+@dataclass(frozen=True)
+class Chance:
+    """No finished run of the variant learned: their accuracies say nothing."""
+
+    variant: str
+    scores: tuple[Score, ...]
+    chance: float
+    left_out: tuple[Run, ...]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The finished runs of one variant reach the same test accuracy within noise."""
+
+    variant: str
+    scores: tuple[Score, ...]
+    spread: float
+    threshold: float
+    left_out: tuple[Run, ...]
+
+
+@dataclass(frozen=True)
+class MergedAgreement:
+    """The same targets agree in several variants: one verdict for all of them."""
+
+    variants: tuple[str, ...]
+    targets: tuple[Target, ...]
+    largest: float
+    largest_in: str
+    thresholds: tuple[float, float]  # lowest, highest
+
+
+@dataclass(frozen=True)
+class OwnChoices:
+    """The runs draw their own initial weights and/or shuffle in their own order."""
+
+    init_draw: bool
+    batch_order: bool
+
+
+@dataclass(frozen=True)
+class NoLockstep:
+    """No lockstep check ran, so whether the computations differ is not shown."""
+
+
+@dataclass(frozen=True)
+class PartedTrajectories:
+    """The lockstep check shows trajectories that part."""
+
+
+@dataclass(frozen=True)
+class Compounding:
+    """The lockstep check shows the same computation to rounding: the gap grows from
+    rounding compounding over the whole run."""
+
+    steps: int
+    variant: str
+    epochs: int
+
+
+@dataclass(frozen=True)
+class ConventionsDiffer:
+    """Frameworks whose built-ins follow other conventions than the reference's own: the
+    runs compute different formulas (framework -> field -> (reference's form, its form))."""
+
+    frameworks: tuple[tuple[str, tuple[tuple[str, tuple[str, str]], ...]], ...]
+
+
+Cause = OwnChoices | ConventionsDiffer | NoLockstep | PartedTrajectories | Compounding
+
+
+@dataclass(frozen=True)
+class Outlier:
+    score: Score
+    from_median: float
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """The finished runs of one variant differ by more than noise, and why."""
+
+    variant: str
+    spread: float
+    threshold: float
+    outliers: tuple[Outlier, ...]
+    cause: Cause
+    left_out: tuple[Run, ...]
+
+
+@dataclass(frozen=True)
+class ConventionEffect:
+    """What a set of conventions changes: the reference under a framework's conventions
+    against the reference under its own, and the framework against the former."""
+
+    variant: str
+    conventions: str  # the framework whose conventions the reference ran under
+    frameworks: tuple[str, ...]  # every framework that follows them
+    fields: tuple[tuple[str, tuple[str, str]], ...]  # field -> (reference's, theirs)
+    plain: Score | None  # the reference under its own conventions
+    under: Score | None  # the reference under the framework's conventions
+    framework: Score | None  # the framework itself
+    threshold: float
+
+    @property
+    def effect(self) -> float | None:
+        """The conventions' effect on test accuracy: under − plain."""
+        return (
+            None
+            if self.plain is None or self.under is None
+            else (self.under.accuracy - self.plain.accuracy)
         )
+
+    @property
+    def framework_gap(self) -> float | None:
+        """The framework against the reference under its conventions."""
+        return (
+            None
+            if self.under is None or self.framework is None
+            else (self.framework.accuracy - self.under.accuracy)
+        )
+
+
+@dataclass(frozen=True)
+class NoiseLevel:
+    """The experiment's noise threshold, stated once."""
+
+    noise: Noise
+
+
+@dataclass(frozen=True)
+class Remeasured:
+    """The equivalence was measured again, after the runs."""
+
+    at: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Where:
+    """A lockstep check: variant, dtype and number of steps."""
+
+    variant: str
+    dtype: str
+    steps: int
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A framework stays on the reference's trajectory at rounding level."""
+
+    target: Target
+    reference: Target
+    where: Where
+    largest: float
+    bound: float
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A ReLU unit within rounding of its kink: the frameworks may disagree on whether it
+    is active, so that step's updates there differ."""
+
+    step: int
+    gap: UpdateGap
+    dtype: str
+    size: float
+
+
+@dataclass(frozen=True)
+class AdamFlip:
+    """Opposite Adam updates of size ≈ lr: m̂/(√v̂ + ε) turns a near-zero gradient into a
+    step of up to ±lr."""
+
+    step: int
+    gap: UpdateGap
+    lr: float
+
+
+@dataclass(frozen=True)
+class NearEpsilon:
+    """Adam's first step below 0.9 lr: |g| < 9ε, a gradient near zero whose rounding Adam
+    turns into a different step."""
+
+    step: int
+    gap: UpdateGap
+    relative: float
+    dtype: str
+
+
+@dataclass(frozen=True)
+class OtherGradient:
+    """An update that differs by more than its own rounding, with no kink near: the sum that
+    forms the gradient cancels, or the two compute it differently."""
+
+    step: int
+    gap: UpdateGap
+    relative: float
+    dtype: str
+
+
+@dataclass(frozen=True)
+class NothingInCommon:
+    """The weight difference is as large as the weights."""
+
+
+PartCause = Kink | AdamFlip | NearEpsilon | OtherGradient | NothingInCommon
+
+
+@dataclass(frozen=True)
+class Parted:
+    """A framework leaves the reference's trajectory: where, how far, and why."""
+
+    target: Target
+    reference: Target
+    where: Where
+    first_step: int  # 1-based
+    before: float | None  # the difference the step before
+    last: float | None  # the difference at the last step; None: not finite
+    bound: float
+    causes: tuple[PartCause, ...]
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """A target whose first epoch is much slower than the rest: tracing or compiling."""
+
+    target: Target
+    first: float
+    later: float
+    runs: int
+
+
+Verdict = (
+    NotCompared
+    | Unsupported
+    | LeftOut
+    | NothingToCompare
+    | Chance
+    | Agreement
+    | MergedAgreement
+    | Disagreement
+    | ConventionEffect
+    | NoiseLevel
+    | Remeasured
+    | Equivalent
+    | Parted
+    | WarmUp
+)
+
+
+def not_run(experiment: Experiment) -> list[NotCompared | Unsupported | LeftOut]:
+    """Runs left out of every comparison: skipped targets once, runs that the frameworks
+    have no built-ins for once per variant and target, other failures per run."""
+    verdicts: list[NotCompared | Unsupported | LeftOut] = []
+    skipped = tuple(dict.fromkeys(r.target for r in experiment.runs if r.status == "skipped"))
+    if skipped:
+        verdicts.append(NotCompared(skipped))
+    unsupported: dict[tuple[str, Target, str], int] = {}
     for run in experiment.runs:
-        if run.status not in ("ok", "skipped"):
-            findings.append(
-                Finding(
-                    "excluded",
-                    f"{run.variant}: {run.label} {run.outcome()}; it is left out of "
-                    "every comparison.",
-                )
-            )
-    return findings
+        if run.status == "not_run":
+            key = (run.variant, run.target, run.reason or "")
+            unsupported[key] = unsupported.get(key, 0) + 1
+    verdicts += [Unsupported(v, t, reason, n) for (v, t, reason), n in unsupported.items()]
+    verdicts += [LeftOut(r) for r in experiment.runs if r.status not in LEFT_ALONE]
+    return verdicts
 
 
-def variant_agreement(experiment: ExperimentResult, variant: str) -> Finding:
+def variant_agreement(
+    experiment: Experiment, variant: str
+) -> NothingToCompare | Chance | Agreement | Disagreement:
     """Do the finished runs of one variant reach the same test accuracy, within noise?"""
     limit = noise(experiment, variant)
     runs = experiment.runs_of(variant)
-    done = [r for r in runs if r.finished]
-    left_out = [r for r in runs if r.status not in ("ok", "skipped")]
-    without = (
-        f" Left out: {'; '.join(f'{r.label} {r.outcome()}' for r in left_out)}." if left_out else ""
-    )
-    if len(done) < 2:
-        which = f"only {done[0].label} finished" if done else "no run finished"
-        return Finding("excluded", f"{variant}: {which}, so there is nothing to compare.{without}")
+    left_out = tuple(r for r in runs if r.status not in LEFT_ALONE)
     scored = scores(experiment, variant)
     if len(scored) < 2:
-        only = f"{variant}: only {scored[0].label} finished, so there is nothing to compare."
-        return Finding("excluded", only + without)
-    mean = " (means over seeds)" if any(s.seeds > 1 for s in scored) else ""
-    accuracies = ", ".join(f"{s.label} {pct(s.accuracy)}" for s in scored)
-    if all(s.accuracy < 1 / experiment.classes + CHANCE_MARGIN for s in scored):
-        chance = pct(1 / experiment.classes)
-        return Finding(
-            "chance",
-            f"{variant}: no finished run learned ({accuracies}{mean}; chance is {chance}), so "
-            f"their accuracies say nothing about the frameworks.{without}",
-        )
+        return NothingToCompare(variant, scored[0].target if scored else None, left_out)
+    chance = 1 / experiment.classes
+    if all(s.accuracy < chance + CHANCE_MARGIN for s in scored):
+        return Chance(variant, tuple(scored), chance, left_out)
     low = min(scored, key=lambda s: s.accuracy)
     high = max(scored, key=lambda s: s.accuracy)
     spread = high.accuracy - low.accuracy
     if spread <= limit.threshold:
-        return Finding(
-            "agreement",
-            f"{variant}: {names(scored)} reach the same test accuracy within noise{mean} "
-            f"(spread {pts(spread)}, below the {pts(limit.threshold)} threshold).{without}",
-        )
+        return Agreement(variant, tuple(scored), spread, limit.threshold, left_out)
     median = statistics.median(s.accuracy for s in scored)
     outliers = [s for s in scored if abs(s.accuracy - median) > limit.threshold] or [low, high]
-    apart = "; ".join(
-        f"{s.label} {pct(s.accuracy)} ({100 * (s.accuracy - median):+.2f} points from the median)"
-        for s in outliers
-    )
-    return Finding(
-        "disagreement",
-        f"{variant}: the test accuracies differ by more than noise ({pts(spread)} > "
-        f"{pts(limit.threshold)}): {apart}. {why_apart(experiment, variant)}{without}",
+    involved = [s.target for s in outliers]
+    if REFERENCE_TARGET in involved:  # the reference is apart: every framework is involved
+        involved = [s.target for s in scored]
+    return Disagreement(
+        variant,
+        spread,
+        limit.threshold,
+        tuple(Outlier(s, s.accuracy - median) for s in outliers),
+        why_apart(experiment, variant, [t[0] for t in involved if t[2] is None]),
+        left_out,
     )
 
 
-def why_apart(experiment: ExperimentResult, variant: str) -> str:
-    """What the lockstep check says about accuracies that differ beyond noise.
+def spec_of(experiment: Experiment, variant: str) -> ModelSpec | None:
+    """The variant's spec, or None where the recorded one no longer reads as a spec."""
+    try:
+        return ModelSpec.from_dict(experiment.variant(variant).spec)
+    except (SpecError, KeyError, TypeError):
+        return None
+
+
+def convention_fields(spec: ModelSpec | None, framework: str) -> dict[str, tuple[str, str]]:
+    """The conventions in which `framework`'s built-ins differ from the reference's own for
+    `spec`: field -> (the reference's form, the framework's)."""
+    if spec is None or framework == REFERENCE or framework not in conventions.BUILT_INS:
+        return {}
+    return conventions.differences(spec, REFERENCE, framework)
+
+
+def why_apart(experiment: Experiment, variant: str, frameworks: list[str]) -> Cause:
+    """Why accuracies differ beyond noise, as far as the records show it.
 
     Runs that draw their own initial weights or shuffle in their own order are different
-    experiments, whatever the lockstep check (on the shared weights and order) shows."""
-    own = framework_choices(experiment.variant_specs.get(variant) or {})
-    if own:
-        return (
-            f"Each framework {' and '.join(own)} in this variant, so the runs are different "
-            "experiments and the gap measures those choices, not the arithmetic."
-        )
+    experiments, whatever the lockstep check (on the shared weights and order) shows; so
+    are runs of `frameworks` whose built-ins follow other conventions than the reference.
+    Otherwise the lockstep check tells computations that part from rounding."""
+    spec = experiment.variant(variant).spec
+    draw = spec.get("init", {}).get("draw") == "framework"
+    order = spec.get("training", {}).get("batch_order") == "framework"
+    if draw or order:
+        return OwnChoices(draw, order)
+    parsed = spec_of(experiment, variant)
+    differ = [(f, tuple(convention_fields(parsed, f).items())) for f in dict.fromkeys(frameworks)]
+    if any(fields for _, fields in differ):
+        return ConventionsDiffer(tuple((f, fields) for f, fields in differ if fields))
     result = experiment.equivalence
     if result is None:
-        return "No lockstep check ran, so whether the computations differ is not shown."
-    parts = [f.kind for f in equivalence_findings(result)]
-    if "parted" in parts:
-        return "The lockstep check shows trajectories that part (see below)."
-    steps = max((len(r.epoch_seconds) for r in experiment.runs_of(variant)), default=0)
-    return (
-        f"The lockstep check ({result.steps} steps of {result.variant}) shows the same "
-        "computation to rounding, so the gap grows from rounding differences compounding "
-        f"over the whole run ({steps} epochs), not from a different formula."
-    )
+        return NoLockstep()
+    if any(isinstance(v, Parted) for v in equivalence_verdicts(result)):
+        return PartedTrajectories()
+    epochs = max((len(r.history) for r in experiment.runs_of(variant)), default=0)
+    return Compounding(result.steps, result.variant, epochs)
 
 
-def framework_choices(spec: dict[str, Any]) -> list[str]:
-    """What a variant's spec (as a dict) leaves to each framework: its own draw of the
-    initial weights (`init.draw`), its own batch order (`training.batch_order`)."""
-    choices = []
-    if spec.get("init", {}).get("draw") == "framework":
-        choices.append("draws its own initial weights")
-    if spec.get("training", {}).get("batch_order") == "framework":
-        choices.append("shuffles the batches in its own order")
-    return choices
+def _target(framework: str, device: str, conventions: str | None = None) -> Target:
+    return (framework, device, conventions)
 
 
-def equivalence_findings(result: Equivalence) -> list[Finding]:
-    """One sentence per framework: on the reference's trajectory, or where it parts from it."""
+def equivalence_verdicts(result: Equivalence) -> list[Equivalent | Parted]:
+    """One verdict per framework: on the reference's trajectory, or where it parts from it."""
     bound = ROUNDING[result.dtype]
-    where = (
-        f"{result.variant}, {result.dtype}, {result.steps} steps from the same weights and batches"
-    )
-    findings = []
+    where = Where(result.variant, result.dtype, result.steps)
+    framework, device = result.reference.split("/")
+    verdicts: list[Equivalent | Parted] = []
     for curve in result.curves:
-        values = curve.weight_diff
+        reference = _target(framework, device, curve.reference_conventions)
+        target = _target(curve.framework, curve.device)
+        values = curve.max_weight_diff
         finite = [v for v in values if v is not None]
         if finite and len(finite) == len(values) and max(finite) <= bound:
-            findings.append(
-                Finding(
-                    "equivalent",
-                    f"{curve.label} follows {result.reference_label}'s trajectory ({where}): "
-                    f"largest weight difference {max(finite):.1e}, at rounding level "
-                    f"(≤ {bound:.0e}).",
-                )
-            )
+            verdicts.append(Equivalent(target, reference, where, max(finite), bound))
             continue
-        findings.append(Finding("parted", parted(result, curve, bound, where)))
-    return findings
-
-
-def parted(result: Equivalence, curve: Curve, bound: float, where: str) -> str:
-    """At which step the trajectories part, how far, and why where the update gaps show it."""
-    values = curve.weight_diff
-    first = next(i for i, v in enumerate(values) if v is None or v > bound)
-    last = values[-1]
-    size = "weights that are no longer finite" if last is None else f"{last:.1e}"
-    before = values[first - 1] if first > 0 else None
-    start = f" from {before:.1e}" if before is not None else ""
-    text = (
-        f"{curve.label} parts from {result.reference_label}'s trajectory at step {first + 1} "
-        f"({where}): the largest weight difference grows{start} to {size} by step "
-        f"{len(values)}, beyond float rounding (≤ {bound:.0e})."
-    )
-    causes = []
-    kink = KINK[result.dtype]
-    for step, gap in enumerate(curve.gaps[: first + 1], start=1):
-        if gap.kink_margin is not None and gap.kink_margin < kink:
-            causes.append(
-                f"at step {step} the unit behind {gap.name()} was {gap.kink_margin:.1e} from "
-                f"its ReLU kink on one image, within {result.dtype} rounding, so the "
-                "frameworks can disagree on whether it is active: that step's updates there "
-                f"differ by {_gap_size(gap):.1e}"
+        first = next(i for i, v in enumerate(values) if v is None or v > bound)
+        verdicts.append(
+            Parted(
+                target,
+                reference,
+                where,
+                first + 1,
+                values[first - 1] if first > 0 else None,
+                values[-1],
+                bound,
+                tuple(part_causes(result, curve.largest_update_gap, values, first)),
             )
+        )
+    return verdicts
+
+
+def part_causes(
+    result: Equivalence, gaps: list[UpdateGap], values: list[float | None], first: int
+) -> list[PartCause]:
+    """Why a trajectory parts at step `first` + 1, where the recorded update gaps show it."""
+    causes: list[PartCause] = []
+    kink = KINK[result.dtype]
+    for step, gap in enumerate(gaps[: first + 1], start=1):
+        if gap.kink_margin is not None and gap.kink_margin < kink:
+            causes.append(Kink(step, gap, result.dtype, _gap_size(gap)))
             break
     else:
-        causes += _gradient_differs(result, curve.gaps[: first + 1])
-    lr = result.lr
-    for step, gap in enumerate(curve.gaps, start=1):
+        causes += _gradient_differs(result, gaps[: first + 1])
+    optimizer, lr = result.optimizer, result.lr
+    for step, gap in enumerate(gaps, start=1):
         u, r = gap.update, gap.reference_update
         if (
-            result.optimizer == "adam"
+            optimizer == "adam"
             and lr is not None
             and u is not None
             and r is not None
             and u * r < 0
             and min(abs(u), abs(r)) > 0.1 * lr
         ):
-            causes.append(
-                f"at step {step} the updates of {gap.name()} have opposite signs ({u:+.1e} "
-                f"against {r:+.1e}, lr {lr:g}): Adam's normalized step m̂/(√v̂ + ε) turns a "
-                "near-zero gradient into a step of up to ±lr whatever its size, and its "
-                "momentum keeps the two copies moving apart"
-            )
+            causes.append(AdamFlip(step, gap, lr))
             break
+    last = values[-1]
     if any(v is None for v in values) or (last is not None and last > 1.0):
-        causes.append("the difference is as large as the weights: the runs have nothing in common")
-    if causes:
-        text += " Why: " + "; ".join(causes) + "."
-    return text
+        causes.append(NothingInCommon())
+    return causes
 
 
-def _gradient_differs(result: Equivalence, gaps: tuple[UpdateGap, ...]) -> list[str]:
+def _gradient_differs(result: Equivalence, gaps: list[UpdateGap]) -> list[PartCause]:
     """An update that differs by more than the rounding of its own size, with no kink near.
 
     Adam's first step is −η g/(|g| + ε): one below 0.9 η means |g| < 9ε, a gradient near
     zero whose rounding Adam turns into a different step. Otherwise the gradient's sum may
     cancel (its terms far larger than the result, so their rounding is too), or the two
-    compute it differently; the update alone cannot tell which, and the sentence says so.
+    compute it differently; the update alone cannot tell which.
     """
+    optimizer, lr = result.optimizer, result.lr
     for step, gap in enumerate(gaps, start=1):
         u, r = gap.update, gap.reference_update
         if u is None or r is None or r == 0 or u * r < 0:
@@ -327,22 +569,9 @@ def _gradient_differs(result: Equivalence, gaps: tuple[UpdateGap, ...]) -> list[
         relative = abs(u - r) / abs(r)
         if relative <= RELATIVE[result.dtype]:
             continue
-        differs = (
-            f"at step {step} the update of {gap.name()} differs by {100 * relative:.2g}% "
-            f"({u:.4e} against {r:.4e})"
-        )
-        lr = result.lr
-        if result.optimizer == "adam" and step == 1 and lr and max(abs(u), abs(r)) < 0.9 * lr:
-            return [
-                f"{differs}: Adam's first step is −lr·g/(|g| + ε), and one below 0.9·lr means "
-                f"|g| < 9ε, a gradient near zero whose {result.dtype} rounding Adam turns into "
-                "a different step"
-            ]
-        return [
-            f"{differs} with no ReLU kink near, more than {result.dtype} rounding of the "
-            "update itself gives: either the sum that forms this gradient cancels (its terms "
-            "far larger than the result), or the two compute it differently"
-        ]
+        if optimizer == "adam" and step == 1 and lr and max(abs(u), abs(r)) < 0.9 * lr:
+            return [NearEpsilon(step, gap, relative, result.dtype)]
+        return [OtherGradient(step, gap, relative, result.dtype)]
     return []
 
 
@@ -351,134 +580,102 @@ def _gap_size(gap: UpdateGap) -> float:
     return abs(u - r) if u is not None and r is not None else math.nan
 
 
-@dataclass(frozen=True)
-class Speed:
-    """One target's time per epoch relative to NumPy on the CPU, over an experiment's variants."""
-
-    label: str
-    ratios: tuple[float, ...]  # median epoch time ÷ NumPy's, one per variant
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.ratios)
-
-
-def speeds(experiments: list[ExperimentResult]) -> list[Speed]:
-    """Per target, the ratio of median epoch times to NumPy/cpu's, in every variant both ran."""
-    ratios: dict[str, list[float]] = {}
-    for experiment in experiments:
-        for variant in experiment.variants:
-            done = {r.target: r for r in experiment.runs_of(variant) if r.finished}
-            reference = done.get(REFERENCE)
-            base = reference.median_epoch_seconds if reference else None
-            if not base:
-                continue
-            for target, run in done.items():
-                if target != REFERENCE and run.median_epoch_seconds:
-                    ratios.setdefault(run.label, []).append(run.median_epoch_seconds / base)
-    return [Speed(label, tuple(values)) for label, values in ratios.items()]
-
-
-def speed_text(speed: Speed) -> str:
-    low, high = min(speed.ratios), max(speed.ratios)
-    spread = f", {low:.2f}–{high:.2f}× across them" if len(speed.ratios) > 1 else ""
-    return (
-        f"{speed.label} takes {speed.median:.2f}× NumPy/cpu's time per epoch (median over "
-        f"{len(speed.ratios)} variant{'s' * (len(speed.ratios) > 1)}{spread})"
-    )
-
-
-def epoch_spread(run: Run) -> str:
-    """Median epoch time and its spread: '0.82 s (0.79–0.95)'."""
-    seconds = run.epoch_seconds
-    if not seconds:
-        return "—"
-    median = statistics.median(seconds)
-    if len(seconds) == 1:
-        return f"{median:.3f}"
-    return f"{median:.3f} ({min(seconds):.3f}–{max(seconds):.3f})"
-
-
-def warm_up(experiment: ExperimentResult) -> list[Finding]:
+def warm_up(experiment: Experiment) -> list[WarmUp]:
     """Targets whose first epoch is much slower than the median of the rest."""
-    slow: dict[str, list[tuple[float, float]]] = {}
+    slow: dict[Target, list[tuple[float, float]]] = {}
     for run in experiment.finished:
         seconds = run.epoch_seconds
         if len(seconds) < 3:
             continue
         later = statistics.median(seconds[1:])
         if seconds[0] > 3 * later and seconds[0] - later > 0.5:
-            slow.setdefault(run.label, []).append((seconds[0], later))
+            slow.setdefault(run.target, []).append((seconds[0], later))
     return [
-        Finding(
-            "speed",
-            f"{label}: the first epoch took {max(f for f, _ in cases):.2f} s against a median "
-            f"of {statistics.median(m for _, m in cases):.2f} s for the later ones (in "
-            f"{len(cases)} run(s)): one-time tracing or compiling; medians leave it out.",
+        WarmUp(
+            target,
+            max(f for f, _ in cases),
+            statistics.median(m for _, m in cases),
+            len(cases),
         )
-        for label, cases in slow.items()
+        for target, cases in slow.items()
     ]
 
 
-def agreements(experiment: ExperimentResult) -> list[Finding]:
-    """Per variant, merging the plain agreements of the same runs into one sentence."""
-    found = [(v, variant_agreement(experiment, v)) for v in experiment.variants]
-    plain: dict[str, list[str]] = {}
-    for variant, finding in found:
-        if finding.kind == "agreement" and "Left out" not in finding.text:
-            plain.setdefault(names(scores(experiment, variant)), []).append(variant)
-    merged = {who: vs for who, vs in plain.items() if len(vs) > 1}
-    findings = []
-    for variant, finding in found:
-        group = next((who for who, vs in merged.items() if variant in vs), None)
+def agreements(experiment: Experiment) -> list[Verdict]:
+    """Per variant, merging the plain agreements of the same targets into one verdict."""
+    found = [variant_agreement(experiment, v) for v in experiment.variant_names]
+    plain: dict[tuple[Target, ...], list[Agreement]] = {}
+    for verdict in found:
+        if isinstance(verdict, Agreement) and not verdict.left_out:
+            plain.setdefault(tuple(s.target for s in verdict.scores), []).append(verdict)
+    merged = {who: group for who, group in plain.items() if len(group) > 1}
+    verdicts: list[Verdict] = []
+    for verdict in found:
+        group = next((g for g in merged.values() if verdict in g), None)
         if group is None:
-            findings.append(finding)
-        elif merged[group][0] == variant:
-            findings.append(merged_agreement(experiment, group, merged[group]))
-    return findings
-
-
-def merged_agreement(experiment: ExperimentResult, who: str, variants: list[str]) -> Finding:
-    spreads = []
-    for variant in variants:
-        accuracies = [s.accuracy for s in scores(experiment, variant)]
-        spreads.append((max(accuracies) - min(accuracies), variant))
-    largest, where = max(spreads)
-    limits = [noise(experiment, v).threshold for v in variants]
-    return Finding(
-        "agreement",
-        f"In {len(variants)} variants ({', '.join(variants)}) {who} reach the same test "
-        f"accuracy within noise: largest spread {pts(largest)} ({where}), thresholds "
-        f"{100 * min(limits):.2f}–{pts(max(limits))}.",
-    )
-
-
-def experiment_findings(experiment: ExperimentResult) -> list[Finding]:
-    """Everything the report says about one experiment, in reading order."""
-    findings = not_run(experiment) + agreements(experiment)
-    limit = noise(experiment)
-    findings.append(
-        Finding(
-            "noise",
-            f"Noise: {limit.basis}; differences below 2√2 SE ({pts(limit.threshold)} here) "
-            "cannot be told from noise."
-            if limit.basis.startswith("one seed")
-            else f"Noise: {limit.basis} = {pts(limit.threshold)}; smaller differences cannot "
-            "be told from noise.",
-        )
-    )
-    if experiment.equivalence is not None:
-        if experiment.equivalence.remeasured:
-            findings.append(
-                Finding(
-                    "noise",
-                    f"The equivalence below was measured again, {experiment.equivalence.remeasured}"
-                    ", with newer code than the training runs above.",
+            verdicts.append(verdict)
+        elif group[0] is verdict:
+            largest = max(group, key=lambda a: a.spread)
+            verdicts.append(
+                MergedAgreement(
+                    tuple(a.variant for a in group),
+                    tuple(s.target for s in verdict.scores),
+                    largest.spread,
+                    largest.variant,
+                    (min(a.threshold for a in group), max(a.threshold for a in group)),
                 )
             )
-        findings += equivalence_findings(experiment.equivalence)
-    findings += warm_up(experiment)
-    return findings
+    return verdicts
+
+
+def convention_effects(experiment: Experiment) -> list[ConventionEffect]:
+    """Per variant and set of conventions the reference also ran under: what they change."""
+    found = []
+    for variant in experiment.variant_names:
+        spec = spec_of(experiment, variant)
+        scored = {s.target: s for s in scores(experiment, variant)}
+        names = dict.fromkeys(r.conventions for r in experiment.runs_of(variant) if r.conventions)
+        ran = list(dict.fromkeys(r.framework for r in experiment.runs_of(variant)))
+        limit = noise(experiment, variant).threshold
+        for name in names:
+            assert name is not None
+            fields = convention_fields(spec, name)
+            forms = tuple(sorted(fields.items()))
+            following = tuple(
+                f
+                for f in ran
+                if f != REFERENCE and tuple(sorted(convention_fields(spec, f).items())) == forms
+            )
+            found.append(
+                ConventionEffect(
+                    variant,
+                    name,
+                    following or (name,),
+                    tuple(fields.items()),
+                    scored.get(REFERENCE_TARGET),
+                    scored.get((REFERENCE, "cpu", name)),
+                    scored.get((name, "cpu", None)),
+                    limit,
+                )
+            )
+    return found
+
+
+def experiment_verdicts(experiment: Experiment) -> list[Verdict]:
+    """Everything the report says about one experiment, in reading order."""
+    verdicts: list[Verdict] = [*not_run(experiment), *agreements(experiment)]
+    verdicts += convention_effects(experiment)
+    verdicts.append(NoiseLevel(noise(experiment)))
+    if experiment.equivalence is not None:
+        if experiment.equivalence.remeasured:
+            measured = experiment.equivalence.remeasured
+            verdicts.append(Remeasured(measured.at, measured.command))
+        verdicts += equivalence_verdicts(experiment.equivalence)
+    verdicts += warm_up(experiment)
+    return verdicts
+
+
+# ---- verdicts on the whole study ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -487,7 +684,7 @@ class Repeat:
 
     first: str  # "baseline/adam"
     second: str
-    label: str
+    target: Target
     accuracies: tuple[float, float]
     seconds: tuple[float, float]  # median epoch times
 
@@ -498,11 +695,11 @@ class Repeat:
         return abs(a - b) / min(a, b)
 
 
-def repeats(experiments: list[ExperimentResult]) -> list[Repeat]:
-    """Every target's pair of runs of one configuration that appears twice in this run."""
-    places: dict[str, list[tuple[ExperimentResult, str]]] = {}
+def repeats(experiments: list[Experiment]) -> list[Repeat]:
+    """Every target's pair of runs of one configuration that appears twice in this study."""
+    places: dict[str, list[tuple[Experiment, str]]] = {}
     for experiment in experiments:
-        for variant in experiment.variants:
+        for variant in experiment.variant_names:
             places.setdefault(experiment.configuration(variant), []).append((experiment, variant))
     found = []
     for group in places.values():
@@ -516,7 +713,7 @@ def repeats(experiments: list[ExperimentResult]) -> list[Repeat]:
                         Repeat(
                             f"{ea.name}/{va}",
                             f"{eb.name}/{vb}",
-                            a.label,
+                            target,
                             (a.test_accuracy or 0.0, b.test_accuracy or 0.0),
                             (a.median_epoch_seconds, b.median_epoch_seconds),
                         )
@@ -524,36 +721,36 @@ def repeats(experiments: list[ExperimentResult]) -> list[Repeat]:
     return found
 
 
-def repeat_findings(experiments: list[ExperimentResult]) -> list[Finding]:
-    """What running the same thing twice shows: reproducible accuracy, noisy timings."""
-    found = repeats(experiments)
-    findings = []
-    for pair in dict.fromkeys((r.first, r.second) for r in found):
-        group = [r for r in found if (r.first, r.second) == pair]
-        same = [r.label for r in group if r.accuracies[0] == r.accuracies[1]]
-        moved = [
-            f"{r.label} {pct(r.accuracies[0])} and {pct(r.accuracies[1])}"
-            for r in group
-            if r.accuracies[0] != r.accuracies[1]
-        ]
-        parts = [f"identical test accuracy for {', '.join(same)}"] if same else []
-        parts += [f"different test accuracy for {', '.join(moved)}"] if moved else []
-        accuracy = "; ".join(parts)
-        times = ", ".join(
-            f"{r.label} {r.seconds[0]:.3f} and {r.seconds[1]:.3f} s ({100 * r.timing_change:.0f}%)"
-            for r in group
-        )
-        findings.append(
-            Finding(
-                "noise",
-                f"`{pair[0]}` and `{pair[1]}` are the same configuration run twice: {accuracy}; "
-                f"median epoch times {times}. That is the run-to-run timing noise here.",
-            )
-        )
-    return findings
+@dataclass(frozen=True)
+class Speed:
+    """One target's time per epoch relative to the reference's, over the variants both ran."""
+
+    target: Target
+    ratios: tuple[float, ...]  # median epoch time ÷ the reference's, one per variant
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
 
 
-def same_network(experiments: list[ExperimentResult]) -> bool:
+def speeds(experiments: list[Experiment]) -> list[Speed]:
+    """Per target, the ratio of median epoch times to the reference's, in every variant both
+    ran (the reference's runs under other frameworks' conventions are not targets here)."""
+    ratios: dict[Target, list[float]] = {}
+    for experiment in experiments:
+        for variant in experiment.variant_names:
+            done = {r.target: r for r in experiment.runs_of(variant) if r.finished}
+            reference = done.get(REFERENCE_TARGET)
+            base = reference.median_epoch_seconds if reference else None
+            if not base:
+                continue
+            for target, run in done.items():
+                if target[0] != REFERENCE and run.median_epoch_seconds:
+                    ratios.setdefault(target, []).append(run.median_epoch_seconds / base)
+    return [Speed(target, tuple(values)) for target, values in ratios.items()]
+
+
+def same_network(experiments: list[Experiment]) -> bool:
     """Every equivalence at rounding level, and no finished comparison broken by a failure."""
     checks = [e.equivalence for e in experiments if e.equivalence is not None]
     if not checks:
@@ -561,158 +758,189 @@ def same_network(experiments: list[ExperimentResult]) -> bool:
     for experiment in experiments:
         if any(r.status in ("diverged", "failed") for r in experiment.runs):
             return False
-    return all(f.kind == "equivalent" for e in checks for f in equivalence_findings(e))
+    return all(isinstance(v, Equivalent) for e in checks for v in equivalence_verdicts(e))
 
 
-def summary(experiments: list[ExperimentResult]) -> list[str]:
-    """The answer, in a few lines a reader sees first."""
-    runs = [r for e in experiments for r in e.runs]
-    if not runs:
-        return ["No training run was recorded."]
-    targets = list(dict.fromkeys(r.label for r in runs if r.finished))
-    counts = {s: sum(r.status == s for r in runs) for s in ("ok", "diverged", "failed")}
-    counts["not run"] = sum(r.status in ("skipped", "interrupted") for r in runs)
-    variants = sum(len(e.variants) for e in experiments)
-    tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    lines = [
-        f"**Compared:** {', '.join(targets) or 'nothing'} on {len(experiments)} experiment(s), "
-        f"{variants} variant(s): {len(runs)} runs ({tally})."
-    ]
-    lines.append("**Same network?** " + network_line(experiments))
-    lines.append("**Accuracy:** " + accuracy_line(experiments))
-    found = speeds(experiments)
-    if found:
-        twice = repeats(experiments)
-        noise_text = (
-            f" The same configuration run twice moved a target's median epoch time by up to "
-            f"{100 * max(r.timing_change for r in twice):.0f}%, so read these ratios to about "
-            "that precision."
-            if twice
-            else " Each ratio comes from single runs on one machine; repeat the run to see "
-            "how much it moves."
-        )
-        lines.append(
-            "**Speed:** "
-            + "; ".join(speed_text(s) for s in found)
-            + ". Epoch times are medians over each run's epochs."
-            + noise_text
-        )
-    anomalies = [
-        f"`{e.name}`: {f.text}"
-        for e in experiments
-        for f in experiment_findings(e)
-        if f.kind in ("parted", "disagreement")
-        or (f.kind == "excluded" and not f.text.startswith("Not compared"))
-    ]
-    if anomalies:
-        lines.append("**Anomalies:**")
-        lines += [f"- {text}" for text in anomalies]
-    return lines
+@dataclass(frozen=True)
+class Network:
+    """Did the frameworks compute the same network? Over every lockstep check."""
+
+    checks: int
+    steps: int
+    dtypes: tuple[str, ...]
+    same: bool
+    total: int  # framework trajectories checked
+    largest: tuple[tuple[Target, float], ...]  # per target at rounding level: its largest
+    parted_in: tuple[tuple[Target, str], ...]  # (target, experiment)
+    broken: tuple[Run, ...]  # diverged or failed runs
 
 
-def network_line(experiments: list[ExperimentResult]) -> str:
+def network(experiments: list[Experiment]) -> Network | None:
     checks = [(e, e.equivalence) for e in experiments if e.equivalence is not None]
     if not checks:
-        return "not checked (no lockstep equivalence was run)."
-    largest: dict[str, float] = {}
-    parted_in: list[str] = []
+        return None
+    largest: dict[Target, float] = {}
+    parted_in: list[tuple[Target, str]] = []
     total = 0
     for experiment, result in checks:
-        for finding, curve in zip(equivalence_findings(result), result.curves, strict=True):
+        for verdict in equivalence_verdicts(result):
             total += 1
-            if finding.kind == "equivalent":
-                value = max(v for v in curve.weight_diff if v is not None)
-                largest[curve.label] = max(largest.get(curve.label, 0.0), value)
+            if isinstance(verdict, Equivalent):
+                largest[verdict.target] = max(largest.get(verdict.target, 0.0), verdict.largest)
             else:
-                parted_in.append(f"{curve.label} in `{experiment.name}`")
-    dtypes = "/".join(sorted({r.dtype for _, r in checks}))
-    steps = max(r.steps for _, r in checks)
-    broken = [
-        f"{r.label} in `{e.name}`/{r.variant}"
-        for e in experiments
-        for r in e.runs
-        if r.status in ("diverged", "failed")
-    ]
-    checked = f"{steps} {dtypes} steps from the same weights and batches"
-    if same_network(experiments):
-        answer = (
-            f"yes: in all {len(checks)} lockstep checks ({checked}) every framework stays on "
-            "NumPy's trajectory"
-        )
-    elif broken:
-        answer = f"not shown: a run diverged or failed ({len(checks)} lockstep checks, {checked})"
-    else:
-        answer = (
-            f"mostly: {total - len(parted_in)} of {total} framework trajectories stay at "
-            f"rounding level over {len(checks)} lockstep checks ({checked})"
-        )
-    parts = [answer]
-    if largest:
-        parts.append(
-            "largest weight difference at rounding level: "
-            + ", ".join(f"{label} {value:.1e}" for label, value in largest.items())
-        )
-    if parted_in:
-        parts.append("trajectories part for " + ", ".join(parted_in) + " (see Anomalies)")
-    if broken:
-        parts.append("not every run finished: " + ", ".join(broken))
-    return "; ".join(parts) + "."
+                parted_in.append((verdict.target, experiment.name))
+    return Network(
+        checks=len(checks),
+        steps=max(r.steps for _, r in checks),
+        dtypes=tuple(sorted({r.dtype for _, r in checks})),
+        same=same_network(experiments),
+        total=total,
+        largest=tuple(largest.items()),
+        parted_in=tuple(parted_in),
+        broken=tuple(r for e in experiments for r in e.runs if r.status in ("diverged", "failed")),
+    )
 
 
-def accuracy_line(experiments: list[ExperimentResult]) -> str:
-    """Each framework's test accuracy against NumPy's, variant by variant, with the noise."""
-    differences: dict[str, list[float]] = {}
-    agree = disagree = compared = 0
-    thresholds = []
-    disagreeing = []
+@dataclass(frozen=True)
+class Accuracy:
+    """Each target's test accuracy against the reference's, variant by variant: against the
+    reference under the target's conventions where the reference ran under them."""
+
+    compared: int
+    agree: int
+    thresholds: tuple[float, ...]
+    disagreeing: tuple[tuple[str, str], ...]  # (experiment, variant)
+    differences: tuple[tuple[Target, tuple[float, ...]], ...]  # against the reference
+    under_conventions: bool  # some differences are against the reference under conventions
+
+
+def accuracy(experiments: list[Experiment]) -> Accuracy:
+    differences: dict[Target, list[float]] = {}
+    under_conventions = False
+    agree = compared = 0
+    thresholds: list[float] = []
+    disagreeing: list[tuple[str, str]] = []
     for experiment in experiments:
-        for variant in experiment.variants:
-            finding = variant_agreement(experiment, variant)
-            if finding.kind in ("excluded", "chance"):
+        for variant in experiment.variant_names:
+            verdict = variant_agreement(experiment, variant)
+            if not isinstance(verdict, Agreement | Disagreement):
                 continue
-            thresholds.append(noise(experiment, variant).threshold)
+            thresholds.append(verdict.threshold)
             compared += 1
-            if finding.kind == "agreement":
+            if isinstance(verdict, Agreement):
                 agree += 1
             else:
-                disagree += 1
-                disagreeing.append(f"`{experiment.name}`/{variant}")
+                disagreeing.append((experiment.name, variant))
             scored = {s.target: s for s in scores(experiment, variant)}
-            reference = scored.get(REFERENCE)
-            if reference is None:
-                continue
             for target, score in scored.items():
-                if target != REFERENCE:
-                    differences.setdefault(score.label, []).append(
-                        score.accuracy - reference.accuracy
-                    )
-    if not compared:
-        return "no variant has two finished runs that learned, so there is nothing to compare."
-    threshold = (
-        pts(thresholds[0])
-        if len(set(f"{t:.4f}" for t in thresholds)) == 1
-        else f"{100 * min(thresholds):.2f}–{pts(max(thresholds))}"
+                if target[0] == REFERENCE:
+                    continue
+                reference = scored.get((REFERENCE, "cpu", target[0])) or scored.get(
+                    REFERENCE_TARGET
+                )
+                if reference is not None:
+                    under_conventions |= reference.target[2] is not None
+                    differences.setdefault(target, []).append(score.accuracy - reference.accuracy)
+    return Accuracy(
+        compared,
+        agree,
+        tuple(thresholds),
+        tuple(disagreeing),
+        tuple((t, tuple(d)) for t, d in differences.items()),
+        under_conventions,
     )
-    text = (
-        f"in {agree} of {compared} compared variants every finished run reaches the same test "
-        f"accuracy within noise (threshold {threshold}, from the binomial error of one seed's "
-        "test accuracy or the seed spread where there are seeds)"
-    )
-    if disagreeing:
-        text += "; beyond noise: " + ", ".join(disagreeing)
-    if differences:
-        text += ". Against NumPy/cpu: " + "; ".join(
-            f"{label} {100 * statistics.median(d):+.2f} points (median; "
-            f"{100 * min(d):+.2f} to {100 * max(d):+.2f})"
-            for label, d in differences.items()
-        )
-    return text + "."
 
 
-def against_published(experiment: ExperimentResult) -> list[Finding]:
+@dataclass(frozen=True)
+class Tally:
+    """What ran: the targets that finished something, and the runs by outcome."""
+
+    targets: tuple[Target, ...]
+    experiments: int
+    variants: int
+    runs: int
+    counts: tuple[tuple[str, int], ...]  # (outcome, count), outcomes with runs only
+
+
+def tally(experiments: list[Experiment]) -> Tally:
+    runs = [r for e in experiments for r in e.runs]
+    counts = {s: sum(r.status == s for r in runs) for s in ("ok", "diverged", "failed")}
+    counts["not run"] = sum(r.status in ("skipped", "not_run", "interrupted") for r in runs)
+    return Tally(
+        targets=tuple(dict.fromkeys(r.target for r in runs if r.finished)),
+        experiments=len(experiments),
+        variants=sum(len(e.variants) for e in experiments),
+        runs=len(runs),
+        counts=tuple((s, n) for s, n in counts.items() if n),
+    )
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    experiment: str
+    verdict: Parted | Disagreement | LeftOut
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The answer a reader sees first."""
+
+    tally: Tally
+    network: Network | None
+    accuracy: Accuracy
+    speeds: tuple[Speed, ...]
+    timing_noise: float | None  # the largest timing change of a configuration run twice
+    anomalies: tuple[Anomaly, ...]
+
+
+def summary(results: Results) -> Summary | None:
+    """The study's answer; None when no run was recorded."""
+    experiments = results.experiments
+    if not any(e.runs for e in experiments):
+        return None
+    twice = repeats(experiments)
+    anomalies = [
+        Anomaly(e.name, v)
+        for e in experiments
+        for v in experiment_verdicts(e)
+        if isinstance(v, Parted | Disagreement | LeftOut)
+    ]
+    return Summary(
+        tally=tally(experiments),
+        network=network(experiments),
+        accuracy=accuracy(experiments),
+        speeds=tuple(speeds(experiments)),
+        timing_noise=max((r.timing_change for r in twice), default=None),
+        anomalies=tuple(anomalies),
+    )
+
+
+@dataclass(frozen=True)
+class PublishedComparison:
+    """A published figure beside the measured one at the same epoch, with the noise."""
+
+    framework: str  # as published: a framework or "all"
+    published: float
+    note: str
+    run: Run
+    measured: float
+    epoch: int | None  # the epoch compared, None: the end of training
+    others: tuple[tuple[Run, float], ...]  # the variant's other runs at that epoch
+    threshold: float
+
+    @property
+    def difference(self) -> float:
+        return self.measured - self.published
+
+    @property
+    def beyond(self) -> bool:
+        return abs(self.difference) > self.threshold
+
+
+def against_published(experiment: Experiment) -> list[PublishedComparison]:
     """Each published figure beside the measured one at the same epoch, with the noise."""
-    findings = []
-    for item in experiment.published:
+    found = []
+    for item in experiment.published.results:
         matches = [
             r
             for r in experiment.finished
@@ -722,93 +950,78 @@ def against_published(experiment: ExperimentResult) -> list[Finding]:
         if not matches or item.test_accuracy is None:
             continue
         run = matches[0]
-        measured = run.test_at(item.epoch) or 0.0
-        reached = item.epoch is not None and item.epoch <= len(run.test_history)
-        when = f"after epoch {item.epoch}" if reached else "at the end"
-        others = [
-            f"{r.label} {pct(r.test_at(item.epoch) or 0.0)}"
-            for r in experiment.finished
-            if r.variant == run.variant and r is not run
-        ]
-        difference = measured - item.test_accuracy
-        limit = noise(experiment, run.variant)
-        verdict = "within noise" if abs(difference) <= limit.threshold else "beyond noise"
-        note = f" ({item.note})" if item.note else ""
-        also = f"; same variant and epoch: {', '.join(others)}" if others else ""
-        who = NAMES.get(item.framework, "for every framework")
-        findings.append(
-            Finding(
-                "published",
-                f"Published {who} {pct(item.test_accuracy)}{note}; measured {run.label} "
-                f"{pct(measured)} {when} ({run.variant}): {100 * difference:+.2f} points, "
-                f"{verdict}{also}.",
+        reached = item.epoch is not None and item.epoch <= len(run.history)
+        found.append(
+            PublishedComparison(
+                framework=item.framework,
+                published=item.test_accuracy,
+                note=item.note,
+                run=run,
+                measured=run.test_at(item.epoch) or 0.0,
+                epoch=item.epoch if reached else None,
+                others=tuple(
+                    (r, r.test_at(item.epoch) or 0.0)
+                    for r in experiment.finished
+                    if r.variant == run.variant and r is not run
+                ),
+                threshold=noise(experiment, run.variant).threshold,
             )
         )
-    return findings
+    return found
 
 
 @dataclass(frozen=True)
 class LossSplit:
-    """NumPy with loss A against a framework with loss B, split into framework and method."""
+    """The reference with loss A against a framework with loss B, split into framework and
+    method."""
 
     first: str  # variant with loss A
     second: str  # the same variant with loss B
     framework: str
-    numpy_a: float
+    reference_a: float
     framework_a: float
     framework_b: float
 
     @property
     def framework_part(self) -> float:
-        return self.numpy_a - self.framework_a
+        return self.reference_a - self.framework_a
 
     @property
     def method_part(self) -> float:
         return self.framework_a - self.framework_b
 
 
-def loss_splits(experiment: ExperimentResult) -> list[LossSplit]:
-    """Variants that differ only in the loss: how much of a gap is framework, how much method."""
-    info = {v.name: v for v in experiment.variant_info}
+def loss_splits(experiment: Experiment) -> list[LossSplit]:
+    """Variants that differ only in the loss (its name or reduction): how much of a gap is
+    framework, how much method."""
     accuracy = {
         (r.variant, r.framework): r.test_accuracy or 0.0
         for r in experiment.finished
-        if r.device == "cpu"
+        if r.device == "cpu" and r.conventions is None
     }
+    others = [f for f in dict.fromkeys(r.framework for r in experiment.runs) if f != REFERENCE]
     splits = []
-    ordered = list(info)
-    for i, first in enumerate(ordered):
-        for second in ordered[i + 1 :]:
-            a, b = info[first], info[second]
-            rest_a = {k: v for k, v in a.overrides.items() if k != "loss"}
-            rest_b = {k: v for k, v in b.overrides.items() if k != "loss"}
-            if rest_a != rest_b or a.init_from != b.init_from or a.loss == b.loss:
+    variants = experiment.variants
+    for i, a in enumerate(variants):
+        for b in variants[i + 1 :]:
+            rest_a = {k: v for k, v in a.set.items() if k != "loss"}
+            rest_b = {k: v for k, v in b.set.items() if k != "loss"}
+            loss_a = (a.spec["loss"]["name"], a.spec["loss"]["reduction"])
+            loss_b = (b.spec["loss"]["name"], b.spec["loss"]["reduction"])
+            if rest_a != rest_b or a.init_from != b.init_from or loss_a == loss_b:
                 continue
-            if (first, "numpy") not in accuracy:
+            if (a.name, REFERENCE) not in accuracy:
                 continue
-            for framework in ("torch", "tf"):
-                if (first, framework) in accuracy and (second, framework) in accuracy:
+            for framework in others:
+                if (a.name, framework) in accuracy and (b.name, framework) in accuracy:
                     splits.append(
                         LossSplit(
-                            first,
-                            second,
+                            a.name,
+                            b.name,
                             framework,
-                            accuracy[(first, "numpy")],
-                            accuracy[(first, framework)],
-                            accuracy[(second, framework)],
+                            accuracy[(a.name, REFERENCE)],
+                            accuracy[(a.name, framework)],
+                            accuracy[(b.name, framework)],
                         )
                     )
     return splits
-
-
-def loss_split_summary(splits: list[LossSplit]) -> Finding | None:
-    if not splits:
-        return None
-    framework = statistics.mean(abs(s.framework_part) for s in splits)
-    method = statistics.mean(abs(s.method_part) for s in splits)
-    return Finding(
-        "published",
-        f"Over these {len(splits)} comparisons the framework moves test accuracy by "
-        f"{pts(framework)} on average and the method (the loss) by {pts(method)}: the gap "
-        + ("is mostly the method." if method > framework else "is mostly the framework."),
-    )

@@ -27,29 +27,51 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from mlp_compare.findings import ROUNDING
+from mlp_compare.records import Equivalence, Experiment, Run
 from mlp_compare.results import write_bytes
-from mlp_compare.typed_results import NAMES
 
-COLORS = {"numpy": "tab:blue", "torch": "tab:orange", "tf": "tab:green"}
-LINES = {"numpy": "-", "torch": "--", "tf": ":"}
-MARKERS = {"numpy": "o", "torch": "s", "tf": "^"}
-
-
-def run_label(run: dict[str, Any]) -> str:
-    return f"{NAMES[run['framework']]}/{run['device']}"
+# The n-th framework of a figure gets the n-th colour, line style and marker.
+COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+LINES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
-def style(framework: str, device: str, points: int) -> dict[str, Any]:
-    """Colour, line style and marker of one framework; GPU runs drawn hollow."""
-    return {
-        "color": COLORS[framework],
-        "linestyle": LINES[framework],
-        "marker": MARKERS[framework],
-        "markevery": max(1, points // 12),
-        "markersize": 5,
-        "markerfacecolor": "none" if device == "gpu" else COLORS[framework],
-        "linewidth": 1.6,
-    }
+class Styles:
+    """A colour, line style and marker per framework, in the order the frameworks appear,
+    and each run's label ("PyTorch/cpu") from the recorded display names."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.order: dict[str, int] = {}
+
+    def index(self, framework: str) -> int:
+        return self.order.setdefault(framework, len(self.order))
+
+    def color(self, framework: str) -> str:
+        return COLORS[self.index(framework) % len(COLORS)]
+
+    def label(self, framework: str, device: str, conventions: str | None = None) -> str:
+        under = (
+            f" ({self.names.get(conventions, conventions)}'s conventions)" if conventions else ""
+        )
+        return f"{self.names.get(framework, framework)}/{device}{under}"
+
+    def run_label(self, run: Run) -> str:
+        return self.label(run.framework, run.device, run.conventions)
+
+    def style(self, framework: str, device: str, points: int) -> dict[str, Any]:
+        """Colour, line style and marker of one framework; GPU runs drawn hollow."""
+        i = self.index(framework)
+        color = self.color(framework)
+        return {
+            "color": color,
+            "linestyle": LINES[i % len(LINES)],
+            "marker": MARKERS[i % len(MARKERS)],
+            "markevery": max(1, points // 12),
+            "markersize": 5,
+            "markerfacecolor": "none" if device == "gpu" else color,
+            "linewidth": 1.6,
+        }
 
 
 def save(figure: Figure, path: Path) -> None:
@@ -59,47 +81,48 @@ def save(figure: Figure, path: Path) -> None:
     write_bytes(path, buffer.getvalue())
 
 
-def experiment_plots(experiment: dict[str, Any], folder: Path) -> list[Path]:
+def experiment_plots(experiment: Experiment, names: dict[str, str], folder: Path) -> list[Path]:
     """Draw every figure the experiment's results allow; return the files written."""
-    name = experiment["name"]
-    trained = [r for r in experiment["runs"] if r["history"]]
-    finished = [r for r in experiment["runs"] if r["metrics"]]
+    name = experiment.name
+    styles = Styles(names)
+    trained = [r for r in experiment.runs if r.history]
+    finished = [r for r in experiment.runs if r.metrics is not None]
     written = []
     if trained:
-        written.append(curves(experiment, trained, folder / f"{name}-curves.png"))
-        written.append(epoch_times(experiment, trained, folder / f"{name}-time.png"))
+        written.append(curves(experiment, trained, styles, folder / f"{name}-curves.png"))
+        written.append(epoch_times(experiment, trained, styles, folder / f"{name}-time.png"))
     if finished:
-        written.append(per_class(experiment, finished, folder / f"{name}-per-class.png"))
-        written.append(confusions(experiment, finished, folder / f"{name}-confusion.png"))
-    if experiment.get("equivalence"):
-        written.append(equivalence(experiment["equivalence"], folder / f"{name}-equivalence.png"))
+        written.append(per_class(experiment, finished, styles, folder / f"{name}-per-class.png"))
+        written.append(confusions(experiment, finished, styles, folder / f"{name}-confusion.png"))
+    if experiment.equivalence is not None:
+        path = folder / f"{name}-equivalence.png"
+        written.append(equivalence(experiment.equivalence, names, path))
     return written
 
 
-def _variants(experiment: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
-    present = {r["variant"] for r in runs}
-    return [v["name"] for v in experiment["variants"] if v["name"] in present]
+def _variants(experiment: Experiment, runs: list[Run]) -> list[str]:
+    present = {r.variant for r in runs}
+    return [v for v in experiment.variant_names if v in present]
 
 
-def curves(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path) -> Path:
+def _value(value: float | None) -> float:
+    return np.nan if value is None else value
+
+
+def curves(experiment: Experiment, runs: list[Run], styles: Styles, path: Path) -> Path:
     variants = _variants(experiment, runs)
     figure, axes = plt.subplots(
         len(variants), 2, figsize=(11, 3.0 * len(variants)), squeeze=False, layout="constrained"
     )
     for row, variant in zip(axes, variants, strict=True):
-        for run in (r for r in runs if r["variant"] == variant):
-            epochs = [h["epoch"] for h in run["history"]]
-            look = style(run["framework"], run["device"], len(epochs))
-            losses = [np.nan if h["loss"] is None else h["loss"] for h in run["history"]]
-            row[0].plot(epochs, losses, label=run_label(run), **look)
-            tests = [
-                np.nan if h["test_accuracy"] is None else h["test_accuracy"] for h in run["history"]
-            ]
-            trains = [
-                np.nan if h["train_accuracy"] is None else h["train_accuracy"]
-                for h in run["history"]
-            ]
-            row[1].plot(epochs, tests, label=run_label(run), **look)
+        for run in (r for r in runs if r.variant == variant):
+            epochs = [h.epoch for h in run.history]
+            look = styles.style(run.framework, run.device, len(epochs))
+            losses = [_value(h.loss) for h in run.history]
+            row[0].plot(epochs, losses, label=styles.run_label(run), **look)
+            tests = [_value(h.test_accuracy) for h in run.history]
+            trains = [_value(h.train_accuracy) for h in run.history]
+            row[1].plot(epochs, tests, label=styles.run_label(run), **look)
             row[1].plot(epochs, trains, alpha=0.35, **{**look, "marker": None})
         row[0].set(title=f"{variant}: training loss", xlabel="epoch", ylabel="loss", yscale="log")
         row[1].set(
@@ -110,48 +133,49 @@ def curves(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path) -
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
         row[1].legend(fontsize=7)
-    figure.suptitle(experiment["title"], fontsize=10)
+    figure.suptitle(experiment.title, fontsize=10)
     save(figure, path)
     return path
 
 
-def epoch_times(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path) -> Path:
-    """Median epoch time per variant, one bar per framework × device, whisker = min–max."""
+def epoch_times(experiment: Experiment, runs: list[Run], styles: Styles, path: Path) -> Path:
+    """Median epoch time per variant, one bar per target, whisker = min–max (the first
+    run of a target in a variant: its first seed)."""
     variants = _variants(experiment, runs)
-    targets = list(dict.fromkeys((r["framework"], r["device"]) for r in runs))
+    targets = list(dict.fromkeys(r.target for r in runs))
     width = 0.8 / len(targets)
     figure, ax = plt.subplots(
         figsize=(max(5.5, 1.1 * len(variants) + 2), 3.6), layout="constrained"
     )
-    for i, (framework, device) in enumerate(targets):
+    for i, (framework, device, conventions) in enumerate(targets):
         medians, low, high, where = [], [], [], []
         for j, variant in enumerate(variants):
             run = next(
                 (
                     r
                     for r in runs
-                    if r["variant"] == variant
-                    and (r["framework"], r["device"]) == (framework, device)
+                    if r.variant == variant and r.target == (framework, device, conventions)
                 ),
                 None,
             )
             if run is None:
                 continue
-            seconds = np.array([h["seconds"] for h in run["history"]])
+            seconds = np.array(run.epoch_seconds)
             median = float(np.median(seconds))
             medians.append(median)
             low.append(median - seconds.min())
             high.append(seconds.max() - median)
             where.append(j + (i - (len(targets) - 1) / 2) * width)
-        ax.bar(where, medians, width, yerr=[low, high], capsize=2, color=COLORS[framework],
-               hatch="//" if device == "gpu" else None, label=f"{NAMES[framework]}/{device}",
+        ax.bar(where, medians, width, yerr=[low, high], capsize=2,
+               color=styles.color(framework), hatch="//" if device == "gpu" else None,
+               label=styles.label(framework, device, conventions),
                error_kw={"linewidth": 0.8})  # fmt: skip
     ax.set_xticks(range(len(variants)), variants, rotation=30 if len(variants) > 4 else 0,
                   ha="right" if len(variants) > 4 else "center", fontsize=8)  # fmt: skip
     ax.set(ylabel="seconds per epoch (training only)",
            title="Median time per epoch (whiskers: fastest and slowest epoch)")  # fmt: skip
-    if max((h["seconds"] for r in runs for h in r["history"]), default=1) > 20 * min(
-        (h["seconds"] for r in runs for h in r["history"] if h["seconds"] > 0), default=1
+    if max((s for r in runs for s in r.epoch_seconds), default=1) > 20 * min(
+        (s for r in runs for s in r.epoch_seconds if s > 0), default=1
     ):
         ax.set_yscale("log")
     ax.grid(axis="y", alpha=0.3)
@@ -160,8 +184,9 @@ def epoch_times(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Pa
     return path
 
 
-def per_class(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path) -> Path:
-    """Test error rate per digit (1 − per-class accuracy), so that differences show."""
+def per_class(experiment: Experiment, runs: list[Run], styles: Styles, path: Path) -> Path:
+    """Test error rate per digit (1 − per-class accuracy), so that differences show; the
+    first run of each target in a variant (its first seed)."""
     variants = _variants(experiment, runs)
     columns = min(3, len(variants))
     rows = -(-len(variants) // columns)
@@ -169,15 +194,16 @@ def per_class(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path
         rows, columns, figsize=(4.6 * columns, 3.0 * rows), squeeze=False, layout="constrained"
     )
     for ax, variant in zip(axes.flat, variants, strict=False):
-        group = [r for r in runs if r["variant"] == variant]
+        group = list({r.target: r for r in reversed(runs) if r.variant == variant}.values())[::-1]
         width = 0.8 / len(group)
         for i, run in enumerate(group):
+            assert run.metrics is not None
             errors = [
-                np.nan if v is None else 100 * (1 - v) for v in run["metrics"]["per_class_accuracy"]
+                np.nan if v is None else 100 * (1 - v) for v in run.metrics.per_class_accuracy
             ]
             ax.bar(np.arange(len(errors)) + i * width - 0.4 + width / 2, errors, width,
-                   color=COLORS[run["framework"]], label=run_label(run),
-                   hatch="//" if run["device"] == "gpu" else None)  # fmt: skip
+                   color=styles.color(run.framework), label=styles.run_label(run),
+                   hatch="//" if run.device == "gpu" else None)  # fmt: skip
         ax.set(title=variant, xlabel="digit", ylabel="test error (%)")
         ax.set_xticks(range(10))
         ax.grid(axis="y", alpha=0.3)
@@ -190,14 +216,11 @@ def per_class(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path
     return path
 
 
-def confusions(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Path) -> Path:
+def confusions(experiment: Experiment, runs: list[Run], styles: Styles, path: Path) -> Path:
     """Each variant's most accurate run: its errors, true digit × predicted digit."""
     variants = _variants(experiment, runs)
     best = [
-        max(
-            (r for r in runs if r["variant"] == v),
-            key=lambda r: r["metrics"]["final_test_accuracy"],
-        )
+        max((r for r in runs if r.variant == v), key=lambda r: r.test_accuracy or 0.0)
         for v in variants
     ]
     columns = min(3, len(best))
@@ -206,7 +229,8 @@ def confusions(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Pat
         rows, columns, figsize=(4.2 * columns, 4.0 * rows), squeeze=False, layout="constrained"
     )
     for ax, run in zip(axes.flat, best, strict=False):
-        matrix = np.asarray(run["metrics"]["confusion_matrix"], dtype=float)
+        assert run.metrics is not None
+        matrix = np.asarray(run.metrics.confusion_matrix, dtype=float)
         errors = matrix.copy()
         np.fill_diagonal(errors, np.nan)
         top = np.nanmax(errors) if np.isfinite(errors).any() else 1.0
@@ -216,7 +240,7 @@ def confusions(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Pat
                 ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=6,
                         color="white" if value > 0.6 * top else "black")  # fmt: skip
         total = int(np.nansum(errors))
-        ax.set_title(f"{run['variant']}, {run_label(run)}: {total} errors", fontsize=8)
+        ax.set_title(f"{run.variant}, {styles.run_label(run)}: {total} errors", fontsize=8)
         ax.set(xlabel="predicted", ylabel="true")
         ax.set_xticks(range(len(matrix)))
         ax.set_yticks(range(len(matrix)))
@@ -228,26 +252,28 @@ def confusions(experiment: dict[str, Any], runs: list[dict[str, Any]], path: Pat
     return path
 
 
-def equivalence(result: dict[str, Any], path: Path) -> Path:
+def equivalence(result: Equivalence, names: dict[str, str], path: Path) -> Path:
+    styles = Styles(names)
+    styles.index(result.reference.split("/")[0])  # the reference keeps the first style
     figure, (weights, losses) = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
-    for curve in result["curves"]:
-        label = f"{NAMES[curve['framework']]}/{curve['device']}"
-        steps = np.arange(1, len(curve["max_weight_diff"]) + 1)
-        look = style(curve["framework"], curve["device"], len(steps))
-        weights.plot(steps, _positive(curve["max_weight_diff"]), label=label, **look)
-        losses.plot(steps, _positive(curve["loss_diff"]), label=label, **look)
-    bound = ROUNDING.get(result["dtype"])
+    for curve in result.curves:
+        label = styles.label(curve.framework, curve.device)
+        steps = np.arange(1, len(curve.max_weight_diff) + 1)
+        look = styles.style(curve.framework, curve.device, len(steps))
+        weights.plot(steps, _positive(curve.max_weight_diff), label=label, **look)
+        losses.plot(steps, _positive(curve.loss_diff), label=label, **look)
+    bound = ROUNDING.get(result.dtype)
     if bound:
         weights.axhline(bound, color="gray", linewidth=0.8, linestyle="-.",
                         label=f"rounding bound {bound:.0e}")  # fmt: skip
-    reference = result["reference"]
+    reference = result.reference
     weights.set(yscale="log", xlabel="step", title=f"largest |weight − {reference}|")
     losses.set(yscale="log", xlabel="step", title=f"|loss − {reference} loss|")
     for ax in (weights, losses):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    figure.suptitle(f"Equivalence, variant {result['variant']}, {result['dtype']}", fontsize=10)
+    figure.suptitle(f"Equivalence, variant {result.variant}, {result.dtype}", fontsize=10)
     save(figure, path)
     return path
 

@@ -1,8 +1,8 @@
-"""report.md and results.csv, rendered from results.json alone (`mlp-compare report DIR`).
+"""report.md and results.csv, rendered from the results model alone (`mlp-compare report DIR`).
 
-The layout only: the answer first (`findings.summary`), then one line per framework × device
-that did not run, the environment, and one section per experiment with its table, findings,
-digits and plots. Every sentence comes from `mlp_compare.findings`.
+The layout only: the answer first, then one line per framework × device that did not run,
+the environment and how the runs shared it, and one section per experiment with its tables,
+findings, digits and plots. Every sentence comes from `mlp_compare.prose`.
 """
 
 from __future__ import annotations
@@ -10,58 +10,54 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
 
-from mlp_compare import defaults_study, digits, findings, overhead, plots
+from mlp_compare import defaults_study, digits, findings, overhead, plots, seeds
+from mlp_compare.prose import Prose, pct, short
+from mlp_compare.records import Environment, Experiment, Results, Run, Variant
 from mlp_compare.results import write_text
-from mlp_compare.typed_results import NAMES, ExperimentResult, experiments
 
 CSV_COLUMNS = (
-    "experiment", "variant", "framework", "device", "backend_device", "status", "reason",
-    "seed", "batch_size", "init", "loss", "optimizer", "epochs", "final_train_accuracy",
-    "final_test_accuracy", "best_test_accuracy", "generalization_gap", "final_loss",
-    "seconds_training", "seconds_wall", "cpu_seconds", "median_epoch_seconds",
-    "min_epoch_seconds", "max_epoch_seconds", "steps_per_second", "parameters",
+    "experiment", "variant", "framework", "device", "backend_device", "conventions", "status",
+    "reason", "seed", "batch_size", "init", "loss", "optimizer", "epochs",
+    "final_train_accuracy", "final_test_accuracy", "best_test_accuracy", "generalization_gap",
+    "final_loss", "seconds_training", "seconds_wall", "cpu_seconds", "median_epoch_seconds",
+    "min_epoch_seconds", "max_epoch_seconds", "steps_per_second", "parameters", "worker",
 )  # fmt: skip
 COLUMNS_EXPLAINED = (
     "Columns: *training (s)* sums the epochs' training time (evaluation excluded); "
     "*s/epoch* is the median over the run's epochs, with the fastest and slowest in brackets; "
-    "*process CPU (s)* is this process's CPU time over the whole training call, every thread "
-    "counted, including each epoch's evaluation and any tracing or compiling."
+    "*process CPU (s)* is the CPU time of the process that trained the run over the whole "
+    "training call, every thread counted, including each epoch's evaluation and any tracing "
+    "or compiling."
 )
 
 
-def pct(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{100 * value:.{digits}f}%"
+def percent(value: float | None) -> str:
+    return "—" if value is None else pct(value)
 
 
-def render(folder: Path, results: dict[str, Any]) -> list[Path]:
+def render(folder: Path, results: Results) -> list[Path]:
     """Write results.csv, the plots, the digit galleries and report.md; return the files."""
     written = [folder / "results.csv"]
     write_text(written[0], table_csv(results))
-    typed = experiments(results)
+    names = {name: results.display(name) for name in results.environment.frameworks}
     figures: dict[str, list[Path]] = {}
     notes: dict[str, list[str]] = {}
-    for raw, experiment in zip(results["experiments"], typed, strict=True):
-        drawn = plots.experiment_plots(raw, folder / "plots")
-        gallery, missing = digits.experiment_digits(raw, experiment, folder)
+    for experiment in results.experiments:
+        drawn = plots.experiment_plots(experiment, names, folder / "plots")
+        gallery, missing = digits.experiment_digits(experiment, names, folder)
         figures[experiment.name] = gallery + drawn
         notes[experiment.name] = missing
         written += gallery + drawn
-    write_text(folder / "report.md", report_markdown(results, typed, figures, notes, folder))
+    write_text(folder / "report.md", report_markdown(results, figures, notes, folder))
     written.append(folder / "report.md")
     return written
 
 
-def variant_spec(experiment: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(v for v in experiment["variants"] if v["name"] == name)
-
-
-def describe_init(experiment: dict[str, Any], variant_name: str) -> str:
-    variant = variant_spec(experiment, variant_name)
-    if variant["init_from"]:
-        return f"NumPy {variant['init_from']} weights"
-    init = variant["spec"]["init"]
+def describe_init(variant: Variant) -> str:
+    if variant.init_from:
+        return f"NumPy {variant.init_from} weights"
+    init = variant.spec["init"]
     scheme = init["scheme"]
     if scheme == "normal":
         return f"N(0, {init['scale']:g}²)"
@@ -70,8 +66,8 @@ def describe_init(experiment: dict[str, Any], variant_name: str) -> str:
     return scheme.replace("_", " ")
 
 
-def describe_training(experiment: dict[str, Any], variant_name: str) -> tuple[str, str, str]:
-    spec = variant_spec(experiment, variant_name)["spec"]
+def describe_training(variant: Variant) -> tuple[str, str, str]:
+    spec = variant.spec
     batch = spec["training"]["batch_size"]
     loss = f"{spec['loss']['name']} ({spec['loss']['reduction']})"
     optimizer = spec["training"]["optimizer"]["name"]
@@ -85,80 +81,92 @@ def describe_training(experiment: dict[str, Any], variant_name: str) -> tuple[st
     return str(batch), loss, optimizer
 
 
-def table_csv(results: dict[str, Any]) -> str:
+def table_csv(results: Results) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for experiment in results["experiments"]:
-        for run in experiment["runs"]:
-            batch, loss, optimizer = describe_training(experiment, run["variant"])
-            metrics = run["metrics"] or {}
-            row = {key: run.get(key) for key in CSV_COLUMNS}
-            row.update({key: metrics.get(key) for key in CSV_COLUMNS if key in metrics})
-            seconds = sorted(h["seconds"] for h in run["history"])
+    for experiment in results.experiments:
+        for run in experiment.runs:
+            variant = experiment.variant(run.variant)
+            batch, loss, optimizer = describe_training(variant)
+            row: dict[str, object] = {
+                "experiment": experiment.name,
+                "variant": run.variant,
+                "framework": run.framework,
+                "device": run.device,
+                "backend_device": run.backend_device,
+                "conventions": run.conventions,
+                "status": run.status,
+                "reason": run.reason,
+                "seed": run.seed if run.seed is not None else variant.spec["training"]["seed"],
+                "batch_size": batch,
+                "init": describe_init(variant),
+                "loss": loss,
+                "optimizer": optimizer,
+                "epochs": variant.spec["training"]["epochs"],
+                "worker": run.worker.name if run.worker else None,
+            }
+            if run.metrics is not None:
+                row.update({k: v for k, v in run.metrics.model_dump().items() if k in CSV_COLUMNS})
+            seconds = sorted(run.epoch_seconds)
             if seconds:
-                middle = len(seconds) // 2
-                median = (
-                    seconds[middle]
-                    if len(seconds) % 2
-                    else (seconds[middle - 1] + seconds[middle]) / 2
-                )
                 row.update(
-                    median_epoch_seconds=median,
+                    median_epoch_seconds=run.median_epoch_seconds,
                     min_epoch_seconds=seconds[0],
                     max_epoch_seconds=seconds[-1],
                 )
-            spec = variant_spec(experiment, run["variant"])["spec"]
-            row.update(
-                experiment=experiment["name"],
-                batch_size=batch,
-                init=describe_init(experiment, run["variant"]),
-                loss=loss,
-                optimizer=optimizer,
-                epochs=metrics.get("epochs", spec["training"]["epochs"]),
-                seed=run.get("seed", spec["training"]["seed"]),
-            )
             writer.writerow(row)
     return buffer.getvalue()
 
 
 def report_markdown(
-    results: dict[str, Any],
-    typed: list[ExperimentResult],
-    figures: dict[str, list[Path]],
-    notes: dict[str, list[str]],
-    folder: Path,
+    results: Results, figures: dict[str, list[Path]], notes: dict[str, list[str]], folder: Path
 ) -> str:
+    prose = Prose(results)
     lines = [
-        f"# mlp-compare report: {results['run_id']}",
+        f"# mlp-compare report: {results.run_id}",
         "",
-        f"`{results['command']}` — started {results['started']}, "
-        f"finished {results['finished'] or '—'}, status **{results['status']}**.",
+        f"`{results.command}` — started {results.started}, "
+        f"finished {results.finished or '—'}, status **{results.status}**.",
         "",
     ]
-    if results["status"] == "interrupted":
-        lines += ["> The run was interrupted: this report holds the runs that finished.", ""]
+    if results.status == "interrupted":
+        lines += [
+            "> The study was interrupted: this report holds the runs that finished "
+            "(`mlp-compare run --resume DIR` runs the rest).",
+            "",
+        ]
     lines += ["## Summary", ""]
-    for line in findings.summary(typed):
-        lines += [line] if line.startswith("- ") else ["", line]
+    answer = findings.summary(results)
+    for paragraph in prose.summary(answer):
+        lines += ["", paragraph]
+    anomalies = prose.anomalies(answer)
+    if anomalies:
+        lines += ["", "**Anomalies:**", *[f"- {item}" for item in anomalies]]
     lines += [""]
-    lines += not_run_lines(results)
+    lines += not_run_lines(results, prose)
     lines += [
-        "Sections: " + ", ".join(f"[{e.name}](#{anchor(raw['title'])})"
-                                 for e, raw in zip(typed, results["experiments"], strict=True)),
+        "Sections: " + ", ".join(f"[{e.name}](#{anchor(e.title)})" for e in results.experiments),
         "",
-    ]  # fmt: skip
-    lines += environment_lines(results["environment"])
-    repeated = findings.repeat_findings(typed)
+    ]
+    lines += environment_lines(results.environment, prose)
+    repeated = findings.repeats(results.experiments)
     if repeated:
-        lines += ["## Run-to-run noise", "", *[f"- {f.text}" for f in repeated], ""]
+        lines += ["## Run-to-run noise", ""]
+        for pair in dict.fromkeys((r.first, r.second) for r in repeated):
+            group = [r for r in repeated if (r.first, r.second) == pair]
+            lines.append(f"- {prose.repeat(pair, group)}")
+        lines += [""]
     lines += overhead.report_lines(folder)  # `bench --sweep --out FOLDER` wrote its CSVs here
-    lines += [COLUMNS_EXPLAINED, ""]
-    for raw, experiment in zip(results["experiments"], typed, strict=True):
+    lines += [f"{COLUMNS_EXPLAINED} Times {prose.layout()}.", ""]
+    for experiment in results.experiments:
         lines += experiment_lines(
-            raw, experiment, figures.get(experiment.name, []), notes.get(experiment.name, []),
+            experiment,
+            prose,
+            figures.get(experiment.name, []),
+            notes.get(experiment.name, []),
             folder,
-        )  # fmt: skip
+        )
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -168,15 +176,15 @@ def anchor(title: str) -> str:
     return kept.replace(" ", "-")
 
 
-def not_run_lines(results: dict[str, Any]) -> list[str]:
-    """One line per framework × device × reason, however many variants it skipped."""
-    seen: dict[tuple[str, str, str], dict[str, Any]] = {}
+def not_run_lines(results: Results, prose: Prose) -> list[str]:
+    """One line per framework × device × reason that could not run, however many runs."""
+    seen: dict[tuple[str, str, str], Run] = {}
     counts: dict[tuple[str, str, str], int] = {}
-    for experiment in results["experiments"]:
-        for run in experiment["runs"]:
-            if run["status"] != "skipped":
+    for experiment in results.experiments:
+        for run in experiment.runs:
+            if run.status != "skipped":
                 continue
-            key = (run["framework"], run["device"], run["reason"] or "")
+            key = (run.framework, run.device, run.reason or "")
             seen.setdefault(key, run)
             counts[key] = counts.get(key, 0) + 1
     if not seen:
@@ -184,74 +192,65 @@ def not_run_lines(results: dict[str, Any]) -> list[str]:
     lines = ["**Not run:**", ""]
     for key, run in seen.items():
         hint = ""
-        if run["hint"]:
-            extra = f"pip install 'packages/mlp-compare[{run['framework']}]'"
-            hint = f" Install: `{run['hint']}` (or `{extra}`)."
+        if run.hint:
+            extra = f"pip install 'packages/mlp-compare[{run.framework}]'"
+            hint = f" Install: `{run.hint}` (or `{extra}`)."
         lines.append(
-            f"- {NAMES[run['framework']]} on {run['device']}: {run['reason']}.{hint} "
+            f"- {prose.name(run.framework)} on {run.device}: {run.reason}.{hint} "
             f"({counts[key]} run{'s' * (counts[key] > 1)})"
         )
     return [*lines, ""]
 
 
-def environment_lines(env: dict[str, Any]) -> list[str]:
-    versions = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
-    threads = ", ".join(f"{k}={v}" for k, v in env["threads"].items() if v is not None)
+def environment_lines(env: Environment, prose: Prose) -> list[str]:
+    versions = ", ".join(f"{k} {v}" for k, v in env.packages.items() if v)
+    threads = ", ".join(f"{k}={v}" for k, v in env.threads.items() if v is not None)
     frameworks = "; ".join(
-        f"{NAMES[name]} "
-        + (f"on {', '.join(info['devices'])}" if info["available"] else "not installed")
-        for name, info in env["frameworks"].items()
+        f"{info.display} "
+        + (f"on {', '.join(info.devices)}" if info.available else "not installed")
+        for info in env.frameworks.values()
     )
     return [
         "## Environment",
         "",
-        f"- CPU: {env['cpu_model']} ({env['cpu_count']} logical cores); "
-        f"threads: {threads or 'defaults'}; GPU: {env['gpu'] or 'none detected'}",
-        f"- Python {env['python']} on {env['platform']}; {frameworks}",
+        f"- CPU: {env.cpu_model} ({env.cpu_count} logical cores); "
+        f"threads: {threads or 'defaults'}; GPU: {env.gpu or 'none detected'}",
+        f"- Runs: {prose.layout()}",
+        f"- Python {env.python} on {env.platform}; {frameworks}",
         f"- Packages: {versions}",
         "",
     ]
 
 
 def experiment_lines(
-    raw: dict[str, Any],
-    experiment: ExperimentResult,
-    figures: list[Path],
-    notes: list[str],
-    folder: Path,
+    experiment: Experiment, prose: Prose, figures: list[Path], notes: list[str], folder: Path
 ) -> list[str]:
-    sizes = raw["data_sizes"]
+    sizes = experiment.data_sizes
     lines = [
-        f"## {raw['title']}",
+        f"## {experiment.title}",
         "",
-        f"Experiment `{raw['name']}`, from {raw['source']}. "
-        + " ".join(raw["description"].split()),
+        f"Experiment `{experiment.name}`, from {experiment.source}. "
+        + " ".join(experiment.description.split()),
         "",
-        f"Data: {sizes['train']:,} training and {sizes['test']:,} test images"
-        + (f", {sizes['validation']:,} for validation" if sizes["validation"] else "")
-        + f", pixels {raw['data']['scaling']}d.",
+        f"Data: {sizes.train:,} training and {sizes.test:,} test images"
+        + (f", {sizes.validation:,} for validation" if sizes.validation else "")
+        + f", pixels {experiment.data['scaling']}d.",
         "",
     ]
-    published = raw["published"]
-    if published["summary"]:
-        lines += [
-            f"Published ({published['source']}): {' '.join(published['summary'].split())}",
-            "",
-        ]
-    lines += variant_lines(raw)
-    lines += result_table(raw, experiment)
+    published = experiment.published
+    if published.summary:
+        lines += [f"Published ({published.source}): {' '.join(published.summary.split())}", ""]
+    lines += variant_lines(experiment)
+    lines += result_table(experiment, prose)
+    lines += ["", f"Times {prose.layout()}."]
     lines += ["", "### Findings", ""]
-    sentences = findings.experiment_findings(experiment)
-    sentences += findings.against_published(experiment)
-    lines += [f"- {f.text}" for f in sentences]
-    lines += defaults_study.seed_table(raw)
-    lines += defaults_study.report_lines(raw, experiment)
+    lines += [f"- {prose.verdict(v)}" for v in findings.experiment_verdicts(experiment)]
+    lines += [f"- {prose.published(p)}" for p in findings.against_published(experiment)]
+    lines += seed_table(experiment, prose)
+    lines += study_lines(experiment, prose)
     splits = findings.loss_splits(experiment)
     if splits:
-        lines += ["", *loss_split_table(splits)]
-        summary = findings.loss_split_summary(splits)
-        if summary:
-            lines += ["", summary.text]
+        lines += ["", *loss_split_table(splits, prose), "", prose.loss_split_summary(splits)]
     if notes:
         lines += ["", *[f"> {note}" for note in notes]]
     if figures:
@@ -260,54 +259,133 @@ def experiment_lines(
     return [*lines, ""]
 
 
-def variant_lines(raw: dict[str, Any]) -> list[str]:
+def variant_lines(experiment: Experiment) -> list[str]:
     lines = ["| variant | batch | loss | init | optimizer |", "|---|---:|---|---|---|"]
-    for variant in raw["variants"]:
-        batch, loss, optimizer = describe_training(raw, variant["name"])
-        init = describe_init(raw, variant["name"])
-        lines.append(f"| {variant['name']} | {batch} | {loss} | {init} | {optimizer} |")
+    for variant in experiment.variants:
+        batch, loss, optimizer = describe_training(variant)
+        init = describe_init(variant)
+        lines.append(f"| {variant.name} | {batch} | {loss} | {init} | {optimizer} |")
     return [*lines, ""]
 
 
-def result_table(raw: dict[str, Any], experiment: ExperimentResult) -> list[str]:
+def epoch_spread(run: Run) -> str:
+    """Median epoch time and its spread: '0.820 (0.790–0.950)'."""
+    seconds = run.epoch_seconds
+    if not seconds:
+        return "—"
+    median = run.median_epoch_seconds or 0.0
+    if len(seconds) == 1:
+        return f"{median:.3f}"
+    return f"{median:.3f} ({min(seconds):.3f}–{max(seconds):.3f})"
+
+
+def result_table(experiment: Experiment, prose: Prose) -> list[str]:
     lines = [
         "| variant | run | train acc | test acc | gap | training (s) | s/epoch | process CPU (s) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for run in experiment.runs:
-        if run.status == "skipped":
+        if run.status == "skipped" and run.backend_device is None:
             continue
-        if not run.finished:
-            lines.append(f"| {run.variant} | {run.label} | {run.outcome()} | | | | | |")
+        label = prose.run_label(run) + (f", seed {run.seed}" if experiment.seeds else "")
+        if not run.finished or run.metrics is None:
+            lines.append(f"| {run.variant} | {label} | {short(prose.outcome(run))} | | | | | |")
             continue
-        gap = (run.train_accuracy or 0.0) - (run.test_accuracy or 0.0)
+        m = run.metrics
         lines.append(
-            f"| {run.variant} | {run.label} | {pct(run.train_accuracy)} "
-            f"| {pct(run.test_accuracy)} | {pct(gap)} | {run.seconds_training or 0.0:.2f} "
-            f"| {findings.epoch_spread(run)} | {run.cpu_seconds or 0.0:.1f} |"
+            f"| {run.variant} | {label} | {percent(m.final_train_accuracy)} "
+            f"| {percent(m.final_test_accuracy)} | {percent(m.generalization_gap)} "
+            f"| {m.seconds_training:.2f} | {epoch_spread(run)} | {m.cpu_seconds:.1f} |"
         )
-    for item in raw["published"]["results"]:
-        variant = item["variant"] or "—"
-        when = f" (epoch {item['epoch']})" if item["epoch"] else ""
+    for item in experiment.published.results:
+        variant = item.variant or "—"
+        when = f" (epoch {item.epoch})" if item.epoch else ""
+        who = prose.name(item.framework) if item.framework != "all" else "every framework"
         lines.append(
-            f"| {variant} | {NAMES.get(item['framework'], 'every framework')} (published){when} "
-            f"| {pct(item['train_accuracy'])} | {pct(item['test_accuracy'])} | | | | |"
+            f"| {variant} | {who} (published){when} | {percent(item.train_accuracy)} "
+            f"| {percent(item.test_accuracy)} | | | | |"
         )
     return lines
 
 
-def loss_split_table(splits: list[findings.LossSplit]) -> list[str]:
+def spread_text(entry: seeds.Spread, scale: float = 100.0, places: int = 2) -> str:
+    """'mean ± std (min–max)' of a summary metric, times `scale` (points for accuracies)."""
+    m, s = entry.mean * scale, entry.std * scale
+    low, high = entry.min * scale, entry.max * scale
+    return f"{m:.{places}f} ± {s:.{places}f} ({low:.{places}f}–{high:.{places}f})"
+
+
+def seed_table(experiment: Experiment, prose: Prose) -> list[str]:
+    """Each configuration's test accuracy over seeds: mean ± std (min–max), in percent."""
+    if not experiment.seeds:
+        return []
+    summary = seeds.summarize(experiment.runs)
+    if not summary:
+        return []
     lines = [
-        "How much of the NumPy-vs-framework gap is the framework (same loss) and how much the "
-        "method (same framework, other loss), in test-accuracy points:",
         "",
-        "| variant (loss A) | other loss (B) | framework | NumPy, A | framework, A "
+        "Over seeds (test accuracy in %: mean ± sample standard deviation, min–max):",
+        "",
+        "| variant | run | seeds | test accuracy | final loss |",
+        "|---|---|---|---|---|",
+    ]
+    for entry in summary:
+        accuracy = entry.metrics.get("final_test_accuracy")
+        loss = entry.metrics.get("final_loss")
+        lines.append(
+            f"| {entry.variant} | {prose.label(entry.target)} | {len(entry.seeds)} | "
+            f"{spread_text(accuracy) if accuracy else '—'} | "
+            f"{spread_text(loss, 1.0, 4) if loss else '—'} |"
+        )
+    return lines
+
+
+def study_lines(experiment: Experiment, prose: Prose) -> list[str]:
+    """The defaults study's section: the table of its rows and its findings."""
+    result = defaults_study.analyse(experiment)
+    if result is None:
+        return []
+    study = result.study
+    base = study.base
+    heading = " | ".join(study.columns.values())
+    steps = result.weights.steps if result.weights else defaults_study.STEPS
+    lines = [
+        "",
+        "### The framework-defaults study",
+        "",
+        f"Base: `{base}`. Each row switches one default to another framework's value. "
+        "Test-accuracy effects are the mean over seeds of the row's variant minus the base's, "
+        "per framework, ± the noise bound 2√2 σ/√k (σ: the pooled standard deviation over the "
+        "k seeds); *beyond noise* marks a larger one.",
+        "",
+        f"| default | {heading} | effect on test accuracy (points, mean difference ± noise "
+        f"bound over seeds) | effect on the weights after {steps} float64 steps from the "
+        "same start |",
+        "|---|" + "---|" * len(study.columns) + "---|---|",
+    ]
+    for row in result.rows:
+        values = " | ".join(row.default.values.values())
+        effects = "; ".join(prose.effect(e) for e in row.effects)
+        lines.append(
+            f"| {row.default.name} | {values} | {effects} | {prose.weights_cell(row.weights)} |"
+        )
+    lines += ["", *[f"- {line}" for line in prose.study_findings(result)]]
+    return lines
+
+
+def loss_split_table(splits: list[findings.LossSplit], prose: Prose) -> list[str]:
+    reference = prose.name(findings.REFERENCE)
+    lines = [
+        f"How much of the {reference}-vs-framework gap is the framework (same loss) and how much "
+        "the method (same framework, other loss), in test-accuracy points:",
+        "",
+        f"| variant (loss A) | other loss (B) | framework | {reference}, A | framework, A "
         "| framework, B | framework part | method part |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for s in splits:
         lines.append(
-            f"| {s.first} | {s.second} | {NAMES[s.framework]} | {pct(s.numpy_a)} "
+            f"| {s.first} | {s.second} | {prose.name(s.framework)} | {pct(s.reference_a)} "
             f"| {pct(s.framework_a)} | {pct(s.framework_b)} | {100 * s.framework_part:+.2f} "
             f"| {100 * s.method_part:+.2f} |"
         )

@@ -1,14 +1,14 @@
-"""What a run records: one entry per framework × device × variant, the environment, atomic writes.
+"""What a study records: its results document, the environment, and atomic writes.
 
-A run folder holds `results.json`, the single source of truth; the CSV, the plots and
-`report.md` are rendered from it (`mlp-compare report DIR` renders them again). The file is
-rewritten atomically after every training run, so an interrupted run leaves a valid file that
-holds what finished.
+A run folder holds `results.json`, the study's typed record (`mlp_compare.records`), and
+`tasks/<experiment>/<task>.json`, one record per finished task, each written atomically the
+moment its task ends: `results.json` is assembled from them (`mlp-compare run --resume DIR`
+runs only the tasks without a record). The CSV, the plots and `report.md` are rendered from
+`results.json` (`mlp-compare report DIR` renders them again).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from datetime import UTC, datetime
@@ -17,38 +17,30 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ValidationError
 
+from mlp_compare import records
 from mlp_compare.frameworks import Framework
 from mlp_numpy import backend as reference_backend
 from mlp_numpy.files import write_atomic
 
-SCHEMA_NAME = "mlp-compare/results"
-SCHEMA_VERSION = 2  # 2 adds each run's seed, divergence and test predictions, and best weights
-# The packages every run has; the backends' packages and their frameworks' versions are
-# added from the frameworks found (mlp_compare.frameworks).
-DISTRIBUTIONS = ("mlp-compare", "mnist-data", "mlp-numpy", "numpy", "matplotlib")
+# The packages every study records; the backends' packages and their frameworks' versions
+# are added from the frameworks found (mlp_compare.frameworks).
+DISTRIBUTIONS = (
+    "mlp-compare", "mnist-data", "mlp-numpy", "numpy", "matplotlib", "pydantic", "dask",
+    "distributed",
+)  # fmt: skip
+
+
+class ResultsError(ValueError):
+    """A results.json that cannot be read; the message names the file and the field."""
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def new_results(run_id: str, command: str, frameworks: list[Framework]) -> dict[str, Any]:
-    """An empty results document for a run that is about to start."""
-    return {
-        "schema": SCHEMA_NAME,
-        "schema_version": SCHEMA_VERSION,
-        "run_id": run_id,
-        "command": command,
-        "started": now(),
-        "finished": None,
-        "status": "running",
-        "environment": environment(frameworks),
-        "experiments": [],
-    }
-
-
-def environment(frameworks: list[Framework]) -> dict[str, Any]:
+def environment(frameworks: list[Framework]) -> records.Environment:
     """Versions, CPU, threads and GPU: what a reader needs to judge the timings."""
     versions: dict[str, str | None] = {}
     for name in (*DISTRIBUTIONS, *(fw.distribution for fw in frameworks)):
@@ -58,19 +50,24 @@ def environment(frameworks: list[Framework]) -> dict[str, Any]:
             versions[name] = None
     # Each framework's own version under the backend's name ("torch", "tf", ...).
     versions.update({fw.name: fw.version() for fw in frameworks if fw.available})
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_model": cpu_model(),
-        "cpu_count": os.cpu_count() or 0,
-        "threads": _threads(frameworks),
-        "gpu": gpu_name(frameworks),
-        "packages": versions,
-        "frameworks": {
-            fw.name: {"available": fw.available, "devices": fw.backend_devices(), "error": fw.error}
+    return records.Environment(
+        python=platform.python_version(),
+        platform=platform.platform(),
+        cpu_model=cpu_model(),
+        cpu_count=os.cpu_count() or 0,
+        threads=_threads(frameworks),
+        gpu=gpu_name(frameworks),
+        packages=versions,
+        frameworks={
+            fw.name: records.FrameworkInfo(
+                display=fw.display,
+                available=fw.available,
+                devices=fw.backend_devices(),
+                error=fw.error,
+            )
             for fw in frameworks
         },
-    }
+    )
 
 
 def cpu_model() -> str:
@@ -107,14 +104,14 @@ def gpu_name(frameworks: list[Framework]) -> str | None:
 
 def run_metrics(
     *,
-    history: list[dict[str, Any]],
+    history: list[records.Epoch],
     train_accuracy: float,
     evaluation: Any,
     parameters: int,
     steps_per_epoch: int,
     wall_seconds: float,
     cpu_seconds: float,
-) -> dict[str, Any]:
+) -> records.Metrics:
     """Every figure of one finished training run, from its history and final evaluation.
 
     `seconds_training` sums the epochs' training time (evaluation excluded); `seconds_wall`
@@ -122,29 +119,29 @@ def run_metrics(
     every thread counted, which other programs on a shared machine do not inflate.
     """
     epochs = len(history)
-    seconds = float(sum(r["seconds"] for r in history))
-    tests = [r["test_accuracy"] for r in history if r["test_accuracy"] is not None]
-    trains = [r["train_accuracy"] for r in history if r["train_accuracy"] is not None]
+    seconds = float(sum(r.seconds for r in history))
+    tests = [r.test_accuracy for r in history if r.test_accuracy is not None]
+    trains = [r.train_accuracy for r in history if r.train_accuracy is not None]
     test_accuracy = float(evaluation.accuracy)
-    return {
-        "final_train_accuracy": float(train_accuracy),
-        "final_test_accuracy": test_accuracy,
-        "best_train_accuracy": float(max(trains)) if trains else None,
-        "best_test_accuracy": float(max(tests)) if tests else None,
-        "best_test_epoch": int(np.argmax(tests)) + 1 if tests else None,
-        "generalization_gap": float(train_accuracy) - test_accuracy,
-        "final_loss": float(history[-1]["loss"]) if history else None,
-        "epochs": epochs,
-        "steps": epochs * steps_per_epoch,
-        "seconds_training": seconds,
-        "seconds_wall": float(wall_seconds),
-        "cpu_seconds": float(cpu_seconds),
-        "seconds_per_epoch": seconds / epochs if epochs else None,
-        "steps_per_second": epochs * steps_per_epoch / seconds if seconds > 0 else None,
-        "parameters": int(parameters),
-        "per_class_accuracy": [_finite_or_none(v) for v in evaluation.per_class],
-        "confusion_matrix": np.asarray(evaluation.confusion).astype(int).tolist(),
-    }
+    return records.Metrics(
+        final_train_accuracy=float(train_accuracy),
+        final_test_accuracy=test_accuracy,
+        best_train_accuracy=float(max(trains)) if trains else None,
+        best_test_accuracy=float(max(tests)) if tests else None,
+        best_test_epoch=int(np.argmax(tests)) + 1 if tests else None,
+        generalization_gap=float(train_accuracy) - test_accuracy,
+        final_loss=history[-1].loss if history else None,
+        epochs=epochs,
+        steps=epochs * steps_per_epoch,
+        seconds_training=seconds,
+        seconds_wall=float(wall_seconds),
+        cpu_seconds=float(cpu_seconds),
+        seconds_per_epoch=seconds / epochs if epochs else None,
+        steps_per_second=epochs * steps_per_epoch / seconds if seconds > 0 else None,
+        parameters=int(parameters),
+        per_class_accuracy=[_finite_or_none(v) for v in evaluation.per_class],
+        confusion_matrix=np.asarray(evaluation.confusion).astype(int).tolist(),
+    )
 
 
 def encode_predictions(predicted: np.ndarray) -> str:
@@ -161,9 +158,9 @@ def _finite_or_none(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def write_json(path: Path, document: dict[str, Any]) -> None:
-    """Write JSON atomically: a temporary file in the same folder, then os.replace."""
-    write_text(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+def write_record(path: Path, record: BaseModel) -> None:
+    """Write a record (results.json, a task's record) as JSON, atomically."""
+    write_text(path, record.model_dump_json(by_alias=True, indent=1) + "\n")
 
 
 def write_text(path: Path, text: str) -> None:
@@ -176,14 +173,22 @@ def write_bytes(path: Path, data: bytes) -> None:
     write_atomic(path, data)
 
 
-def read_results(path: Path) -> dict[str, Any]:
-    """Load a results.json (or the one inside a run folder) and check it against the schema."""
-    from mlp_compare.schema import validate
-
+def read_results(path: Path) -> records.Results:
+    """Load a results.json (or the one inside a run folder), checked against the model;
+    documents of earlier schema versions are upgraded (`records.upgrade`)."""
     if path.is_dir():
         path = path / "results.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no results.json here")
-    document = json.loads(path.read_text(encoding="utf-8"))
-    validate(document)
-    return document
+    try:
+        return records.Results.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        raise ResultsError(f"{path}: {describe(exc)}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """The first problem of a validation error, with its JSON path: "experiments[0].runs[2]
+    .status: Input should be 'ok', ..."."""
+    error = exc.errors()[0]
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
+    return f"{where.lstrip('.') or 'the document'}: {error['msg']}"

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any
+from dataclasses import dataclass
+
+from mlp_compare.records import Run
 
 SUMMARIZED = ("final_test_accuracy", "final_train_accuracy", "final_loss", "seconds_training")
 
@@ -49,47 +51,50 @@ def parse_seeds(text: str | list[int] | tuple[int, ...], where: str = "--seeds")
     return tuple(items)
 
 
-def spread(values: list[float]) -> dict[str, Any]:
-    """The mean, sample standard deviation, min, max and count of `values`."""
-    return {
-        "mean": statistics.fmean(values),
-        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-        "min": min(values),
-        "max": max(values),
-        "n": len(values),
-    }
+@dataclass(frozen=True)
+class Spread:
+    """The mean, sample standard deviation, min, max and count of some values."""
+
+    mean: float
+    std: float
+    min: float
+    max: float
+    n: int
 
 
-def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per variant × framework × device with finished runs: its seeds, and each
-    metric of `SUMMARIZED` as mean, std, min, max over them."""
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+def spread(values: list[float]) -> Spread:
+    return Spread(
+        statistics.fmean(values),
+        statistics.stdev(values) if len(values) > 1 else 0.0,
+        min(values),
+        max(values),
+        len(values),
+    )
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """One configuration's finished runs over seeds: each metric of `SUMMARIZED`."""
+
+    variant: str
+    target: tuple[str, str, str | None]
+    seeds: tuple[int | None, ...]
+    metrics: dict[str, Spread]
+
+
+def summarize(runs: list[Run]) -> list[SeedSummary]:
+    """One entry per variant × target with finished runs, in run order."""
+    groups: dict[tuple[str, tuple[str, str, str | None]], list[Run]] = {}
     for run in runs:
-        if run["status"] == "ok" and run["metrics"] is not None:
-            key = (run["variant"], run["framework"], run["device"])
-            groups.setdefault(key, []).append(run)
+        if run.finished:
+            groups.setdefault((run.variant, run.target), []).append(run)
     summary = []
-    for (variant, framework, device), members in groups.items():
+    for (variant, target), members in groups.items():
         metrics = {}
         for name in SUMMARIZED:
-            values = [m["metrics"][name] for m in members if m["metrics"].get(name) is not None]
-            values = [v for v in values if math.isfinite(v)]
+            values = [getattr(m.metrics, name) for m in members]
+            values = [v for v in values if v is not None and math.isfinite(v)]
             if values:
                 metrics[name] = spread(values)
-        summary.append(
-            {
-                "variant": variant,
-                "framework": framework,
-                "device": device,
-                "seeds": [m["seed"] for m in members],
-                "metrics": metrics,
-            }
-        )
+        summary.append(SeedSummary(variant, target, tuple(m.seed for m in members), metrics))
     return summary
-
-
-def text(entry: dict[str, Any], scale: float = 100.0, digits: int = 2) -> str:
-    """'mean ± std (min–max)' of a summary metric, times `scale` (points for accuracies)."""
-    m, s = entry["mean"] * scale, entry["std"] * scale
-    low, high = entry["min"] * scale, entry["max"] * scale
-    return f"{m:.{digits}f} ± {s:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"

@@ -80,8 +80,8 @@ BUILT_INS: dict[str, dict[str, str]] = {
 # says it cannot rather than misreading binary labels or regression targets.
 TASKS: dict[str, tuple[str, ...]] = {
     "numpy": ("classification", "binary", "regression"),
-    "torch": ("classification",),
-    "tf": ("classification",),
+    "torch": ("classification", "binary", "regression"),
+    "tf": ("classification", "binary", "regression"),
     "jax": ("classification",),
 }
 

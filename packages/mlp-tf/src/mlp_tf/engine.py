@@ -29,7 +29,7 @@ import tensorflow as tf
 from mlp_numpy import Layer
 from mlp_numpy.conventions import ConventionError, resolve
 from mlp_numpy.initializers import initial_layers
-from mlp_numpy.inputs import check_inputs, check_labels, one_hot
+from mlp_numpy.inputs import check_inputs, check_targets, training_targets
 from mlp_numpy.layer import check_layers
 from mlp_numpy.spec import ModelSpec
 
@@ -109,7 +109,7 @@ class TFEngine:
         if x.ndim != 2 or x.shape[1] != network.layers[0]:
             raise ValueError(f"x: expected shape (N, {network.layers[0]}), got {x.shape}")
         x = check_inputs(x, network.layers[0])
-        labels = check_labels(labels, len(x), network.num_classes)
+        labels = check_targets(labels, len(x), network)
         if layers is None:
             drawn_by_keras = spec.init.draw == "framework" and spec.init.scheme != "file"
             layers = framework_layers(spec) if drawn_by_keras else initial_layers(spec)
@@ -132,7 +132,7 @@ class TFEngine:
             tf.config.experimental.enable_op_determinism()
         with tf.device("/CPU:0"):  # the input pipeline runs on the host, as tf.data does
             self._x = tf.constant(x.astype(dtype, copy=False))
-            self._y = tf.constant(one_hot(labels, network.num_classes, dtype))
+            self._y = tf.constant(training_targets(labels, network, dtype))  # (N, K)
         with tf.device(self.tf_device), keras_floatx(dtype):
             plain = MLP(network, layers, dtype, logits=from_logits(spec.loss))
             self.model = StepLossSequential([keras.Input((network.layers[0],)), *plain.layers])

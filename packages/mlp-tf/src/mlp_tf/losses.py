@@ -7,9 +7,12 @@
 Cross-entropy and bce take the logits, as Keras recommends: the model's last `Dense` has
 no activation and Keras fuses the softmax (sigmoid) into the loss, which is stable and
 never clips a probability. mse compares the outputs, so the model ends in the spec's
-output activation. Keras's losses average over the last axis and then over the batch; the
-spec's reduction "sum_outputs" (sum over the K outputs, mean over the samples) is that
-mean times K, which `model.compile` applies as the loss weight (`loss_weight`).
+output activation. Every loss takes the (N, K) targets y of
+`mlp_numpy.inputs.training_targets`: one-hot rows for a classifier, the 0/1 labels as a
+column for a binary classifier (one sigmoid unit), the target values for regression.
+Keras's losses average over the last axis and then over the batch; the spec's reduction
+"sum_outputs" (sum over the K outputs, mean over the samples) is that mean times K, which
+`model.compile` applies as the loss weight (`loss_weight`).
 
 `loss.form` (docs/model-spec.md#loss-forms): the Keras tutorial's form, a softmax output
 with `CategoricalCrossentropy()`, is the "logits" form on TensorFlow, where Keras takes the
@@ -58,4 +61,4 @@ def loss_weight(loss: Loss, network: Network) -> float:
     """The weight `model.compile` gives the Keras loss for the spec's reduction: K for
     "sum_outputs" of the element-wise losses, else 1."""
     elementwise = loss.name != "cross_entropy"
-    return float(network.num_classes) if elementwise and loss.reduction == "sum_outputs" else 1.0
+    return float(network.layers[-1]) if elementwise and loss.reduction == "sum_outputs" else 1.0

@@ -15,6 +15,7 @@ from mlp_numpy import Layer
 from mlp_numpy.files import atomic_path
 from mlp_numpy.inputs import check_inputs
 from mlp_numpy.layer import check_layers
+from mlp_numpy.metrics import predicted
 from mlp_numpy.preprocessing import Preprocessing, prepare_inputs
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.training import EpochRecord, History, fit
@@ -79,8 +80,10 @@ class Model:
             return self._forward(tf.constant(x.astype(self.dtype.as_numpy_dtype))).numpy()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """The class with the largest output, per row."""
-        return self.predict_proba(x).argmax(axis=1)
+        """One prediction per row of x (`mlp_numpy.metrics.predicted`): the class with the
+        largest output; for a binary classifier 1 where P(class 1) > 0.5, else 0; for
+        regression the outputs, (N,) for one output and (N, K) for several."""
+        return predicted(self.predict_proba(x), self.network.task)
 
     def layers(self) -> list[Layer]:
         """Copies of the parameters in the weight-format orientation: weights (out, in)."""

@@ -31,7 +31,7 @@ from torch import Tensor
 from mlp_numpy import Layer
 from mlp_numpy.conventions import resolve
 from mlp_numpy.initializers import initial_layers
-from mlp_numpy.inputs import check_inputs, check_labels
+from mlp_numpy.inputs import check_inputs, check_targets
 from mlp_numpy.spec import ModelSpec
 
 from .devices import check_dtype, resolve_device, set_tf32
@@ -86,10 +86,9 @@ class TorchEngine:
             torch.compile(self.module, mode=compile_mode) if self.compiled else self.module
         )
         x = check_inputs(x, network.layers[0])
-        labels = check_labels(labels, len(x), network.layers[-1])
+        labels = check_targets(labels, len(x), network)
         self.x = torch.as_tensor(x).to(device=self.device, dtype=self.dtype)
-        index = torch.as_tensor(labels, dtype=torch.int64).to(self.device)
-        self.targets = targets(index, spec.loss, network.layers[-1], self.dtype)
+        self.targets = targets(labels, spec.loss, network, spec.training.dtype).to(self.device)
         self._epoch: tuple[Tensor, Tensor] | None = None  # the gather's buffers
 
     def gather(self, index: Tensor) -> tuple[Tensor, Tensor]:

@@ -10,7 +10,9 @@ D is N·K for reduction "mean", which is PyTorch's `reduction="mean"`, and N for
 "sum_outputs" (sum over the outputs, mean over the samples), which PyTorch has no
 reduction for: `reduction="sum"`, then a division by N. Cross-entropy sums one term per
 sample whatever the reduction, so it is always `reduction="mean"`. Cross-entropy takes
-the class indices as targets (PyTorch's usual form), bce and mse one-hot rows.
+the class indices as targets (PyTorch's usual form); bce and mse take the (N, K) targets y
+of `mlp_numpy.inputs.training_targets`: one-hot rows for a classifier, the 0/1 labels as a
+column for a binary classifier (one sigmoid unit), the target values for regression.
 
 `loss.form` (docs/model-spec.md#loss-forms): PyTorch's losses above take the logits
 ("logits", its built-in form). "clamped_log" is `F.binary_cross_entropy(torch.sigmoid(z),
@@ -23,11 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from mlp_numpy.conventions import ConventionError
+from mlp_numpy.inputs import training_targets
 from mlp_numpy.spec import Loss, Network
 
 from .activations import output_activation
@@ -61,9 +65,11 @@ def make_loss(loss: Loss, network: Network) -> LossFunction:
     raise ValueError(f"loss.name: unknown loss {loss.name!r}")
 
 
-def targets(labels: Tensor, loss: Loss, classes: int, dtype: torch.dtype) -> Tensor:
-    """What the loss compares the logits with: the class indices (int64) for
-    cross-entropy, one-hot rows in the training dtype for bce and mse."""
+def targets(labels: np.ndarray, loss: Loss, network: Network, dtype: str) -> Tensor:
+    """What the loss compares the logits with, for checked labels
+    (`mlp_numpy.inputs.check_targets`): the class indices (int64) for cross-entropy, and
+    for bce and mse the (N, K) targets y of `training_targets` in the training `dtype`.
+    Always a copy: the caller's labels may be read-only, or change after training starts."""
     if loss.name == "cross_entropy":
-        return labels
-    return F.one_hot(labels, classes).to(dtype)
+        return torch.tensor(np.asarray(labels), dtype=torch.int64)
+    return torch.tensor(training_targets(labels, network, dtype))

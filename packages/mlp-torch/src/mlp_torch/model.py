@@ -20,6 +20,7 @@ import torch
 from mlp_numpy import Layer
 from mlp_numpy.files import atomic_path
 from mlp_numpy.inputs import check_inputs
+from mlp_numpy.metrics import predicted
 from mlp_numpy.preprocessing import Preprocessing, prepare_inputs
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.training import EpochRecord, History, fit
@@ -71,8 +72,10 @@ class Model:
             return self.module.probabilities(inputs).cpu().numpy()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """The class with the largest output for each row of x."""
-        return self.predict_proba(x).argmax(axis=1)
+        """One prediction per row of x (`mlp_numpy.metrics.predicted`): the class with the
+        largest output; for a binary classifier 1 where P(class 1) > 0.5, else 0; for
+        regression the outputs, (N,) for one output and (N, K) for several."""
+        return predicted(self.predict_proba(x), self.network.task)
 
     def layers(self) -> list[Layer]:
         """The parameters as NumPy arrays, weights (out_features, in_features)."""
