@@ -208,9 +208,31 @@ def test_default_sets():
     assert KERAS_DOCUMENTED["loss"]["form"] == "clipped_probabilities"
     sgd = ModelSpec(Network((4, 3)), training=Training(optimizer=_sgd_momentum()))
     assert with_defaults(sgd, "keras").training.optimizer.velocity == "step"
-    assert set(DEFAULTS) == {"torch", "keras"}
-    with pytest.raises(ValueError, match="framework: must be one of torch, keras"):
+    assert set(DEFAULTS) == {"torch", "keras", "flax"}
+    with pytest.raises(ValueError, match="framework: must be one of torch, keras, flax"):
         with_defaults(base, "jax")
+
+
+def test_flax_default_set_is_the_flax_tutorials():
+    """nnx.Linear's lecun_normal with zero biases, optax.adamw (decoupled decay, its
+    default weight_decay 1e-4, ε = 1e-8 added to √v̂), JAX's TF32 products on GPUs."""
+    flax = with_defaults(ModelSpec(Network((784, 128, 64, 10))), "flax", draw="framework")
+    assert (flax.init.scheme, flax.init.bias, flax.init.draw) == (
+        "lecun_normal",
+        "zeros",
+        "framework",
+    )
+    adam = flax.training.optimizer
+    assert (adam.eps, adam.eps_placement, adam.weight_decay, adam.weight_decay_form) == (
+        1e-8,
+        "sqrt_v_hat",
+        1e-4,
+        "decoupled",
+    )
+    assert (flax.training.tf32, flax.training.batch_order) == (True, "framework")
+    sgd = ModelSpec(Network((4, 3)), training=Training(optimizer=_sgd_momentum()))
+    sgd_flax = with_defaults(sgd, "flax").training.optimizer
+    assert (sgd_flax.weight_decay, sgd_flax.velocity) == (0.0, "gradient")  # AdamW's only
 
 
 def _sgd_momentum():
