@@ -1,0 +1,68 @@
+"""mlp-jax through its entry point: the `Backend` protocol mlp-compare uses, the defaults it
+reads from the installed Flax and Optax, and the loops `bench` times."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+
+from mlp_jax import backend
+from mlp_numpy import backends
+from mlp_numpy.defaults import DEFAULTS
+
+
+def test_the_entry_point_finds_this_backend():
+    (registered,) = [r for r in backends.discover() if r.name == "jax"]
+    assert registered.module_name == "mlp_jax.backend"
+    assert registered.distribution == "mlp-jax"
+    module = backends.load(registered)
+    assert module is backend and isinstance(module, backends.Backend)
+    assert backend.NAME == "jax" and backend.DEFAULTS_SET in DEFAULTS
+    assert backend.framework_version().startswith("jax ")
+    assert backend.devices()[0] == "cpu"
+    assert backend.accelerator_name() is None or "gpu" in backend.devices()
+
+
+def test_installed_defaults_are_read_from_flax_and_optax():
+    defaults = backend.installed_defaults()
+    flax = DEFAULTS["flax"]
+    assert defaults["eps"].value == flax["training"]["optimizer"]["eps"]
+    assert defaults["weight_decay"].value == flax["training"]["optimizer"]["weight_decay"]
+    # nnx.Linear's lecun_normal, measured: a standard deviation of 1/√fan_in, truncated
+    # at 2 / 0.8796 of it; zero biases
+    init = defaults["init"].value
+    std, largest = (float(part.split(", ")[0]) for part in init.split("= ")[1:3])
+    assert std == pytest.approx(1.0, abs=0.02) and 2.2 < largest < 2 / 0.87962566103423978
+    assert init.endswith("bias zeros")
+    assert all(reading.source for reading in defaults.values())
+
+
+def test_one_thread_is_in_effect_and_another_count_is_refused_once_jax_started():
+    """conftest put XLA on one thread before JAX started; JAX has started since."""
+    import jax
+
+    jax.numpy.zeros(1).block_until_ready()
+    assert backend.thread_settings() == {"xla_cpu": 1}
+    backend.set_threads(1)  # the setting in effect: nothing to do
+    cores = len(os.sched_getaffinity(0))
+    if cores > 1:
+        with pytest.raises(RuntimeError, match=r"call mlp_jax\.set_threads before the first JAX"):
+            backend.set_threads(cores)
+    with pytest.raises(ValueError, match="threads: must be an integer ≥ 1, got 0"):
+        backend.set_threads(0)
+    if cores > 2:
+        with pytest.raises(ValueError, match=f"runs on 1 thread or on all {cores} cores"):
+            backend.set_threads(2)
+
+
+def test_benchmark_loops_run_and_time_an_epoch():
+    rng = np.random.default_rng(0)
+    x, labels = rng.random((256, 12)), rng.integers(0, 3, 256)
+    for seconds in (
+        backend.products_epoch([12, 8, 3], 256, 64, 1, "cpu"),
+        backend.tutorial_epoch([12, 8, 3], x, labels, 64, 1, "cpu"),
+    ):
+        assert math.isfinite(seconds) and seconds > 0
