@@ -26,7 +26,7 @@ from mlp_numpy.training import EpochRecord, History, fit
 from mlp_numpy.weights import load_weights, save_weights
 
 from . import __version__
-from .devices import resolve_device, training_dtype
+from .devices import precision, resolve_device, training_dtype
 from .engine import make_engine
 from .network import MLP, load_layers, module_layers, probabilities
 
@@ -38,7 +38,8 @@ class Model:
 
     `module` is the `nnx.Module`; `optimizer` is the `nnx.Optimizer` that trained it, with
     its Optax state and step count (None for a model loaded from a file).
-    `preprocessing` (read from version 2 files) is applied to raw uint8 images.
+    `preprocessing` (read from version 2 files) is applied to raw uint8 images. Its matrix
+    products are full float32 unless the spec allows TF32 (`training.tf32`).
     """
 
     preprocessing: Preprocessing | None = None
@@ -57,8 +58,14 @@ class Model:
         self.network = network
         self.spec = spec
         self.device = resolve_device(device)
+        tf32 = spec is not None and spec.training.tf32
         with jax.default_device(self.device):
-            self.module = MLP(network, rngs=nnx.Rngs(0), param_dtype=training_dtype(dtype.name))
+            self.module = MLP(
+                network,
+                rngs=nnx.Rngs(0),
+                param_dtype=training_dtype(dtype.name),
+                precision=precision(tf32),
+            )
         load_layers(self.module, layers)
         self.optimizer: nnx.Optimizer | None = None
 
