@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mlp_jax import backend
+from mlp_jax.devices import ALL_CPUS
 from mlp_numpy import backends
 from mlp_numpy.defaults import DEFAULTS
 
@@ -40,22 +41,21 @@ def test_installed_defaults_are_read_from_flax_and_optax():
     assert all(reading.source for reading in defaults.values())
 
 
-def test_one_thread_is_in_effect_and_another_count_is_refused_once_jax_started():
-    """conftest put XLA on one thread before JAX started; JAX has started since."""
-    import jax
-
-    jax.numpy.zeros(1).block_until_ready()
+def test_threads_are_the_cpus_the_process_may_use():
+    """conftest put the process on one CPU before JAX started; set_threads moves it."""
+    cpus = len(ALL_CPUS)
     assert backend.thread_settings() == {"xla_cpu": 1}
-    backend.set_threads(1)  # the setting in effect: nothing to do
-    cores = len(os.sched_getaffinity(0))
-    if cores > 1:
-        with pytest.raises(RuntimeError, match=r"call mlp_jax\.set_threads before the first JAX"):
-            backend.set_threads(cores)
+    assert all(len(os.sched_getaffinity(int(t))) == 1 for t in os.listdir("/proc/self/task"))
+    try:
+        backend.set_threads(cpus)
+        assert backend.thread_settings() == {"xla_cpu": cpus}
+    finally:
+        backend.set_threads(1)
+    assert backend.thread_settings() == {"xla_cpu": 1}
     with pytest.raises(ValueError, match="threads: must be an integer ≥ 1, got 0"):
         backend.set_threads(0)
-    if cores > 2:
-        with pytest.raises(ValueError, match=f"runs on 1 thread or on all {cores} cores"):
-            backend.set_threads(2)
+    with pytest.raises(ValueError, match=f"may run on {cpus} CPUs, not {cpus + 1}"):
+        backend.set_threads(cpus + 1)
 
 
 def test_benchmark_loops_run_and_time_an_epoch():

@@ -3,28 +3,31 @@ settings a training depends on: float64, TF32 products, CPU threads.
 
 - float64 needs `jax_enable_x64`: without it JAX makes every array float32, and
   `nnx.Linear(param_dtype=jnp.float64)` quietly gives float32 parameters (with a warning).
-  With it, `param_dtype` still decides: a float32 module stays float32. `enable_x64` turns
-  it on for the whole process (it also makes `jnp.arange` int64 and Python floats float64
+  With it, `param_dtype` still decides: a float32 module stays float32. `training_dtype`
+  turns it on for the whole process (it also makes `jnp.arange` int64 and Python floats float64
   by default); float32 training gives the same numbers either way (see `optimizers`).
 - TF32: JAX computes float32 matrix products in TensorFloat-32 on recent NVIDIA GPUs by
   default; `precision(tf32=False)` asks `nnx.Linear` for full float32 ("highest").
-- Threads: XLA's CPU backend ignores OMP_NUM_THREADS. It runs its operations on one thread
-  with the XLA flag `--xla_cpu_multi_thread_eigen=false`, otherwise on a pool of one
-  thread per core; it has no flag for a count in between. XLA reads the flag once, when
-  JAX's CPU backend starts (at the first computation or device query), so `set_threads`
-  must come first; afterwards it accepts only the setting already in effect and raises
-  RuntimeError, naming the fix, for any other.
+- Threads: XLA's CPU backend ignores OMP_NUM_THREADS, and its one flag
+  (`--xla_cpu_multi_thread_eigen=false`) only stops it splitting single operations: it
+  still runs independent operations at once, on a pool of one thread per CPU the process
+  may use when the backend starts. `set_threads(n)` therefore limits the process to n CPUs
+  (`os.sched_setaffinity`, what `taskset` does), the one it runs on first: XLA's pool has n
+  threads, and no thread of the process, Python's included, runs beside them. Called after
+  JAX's CPU backend started (its first computation or device query), it still confines the
+  process to n CPUs, but the pool keeps the size it started with and its threads take turns
+  on them. Where the OS has no CPU affinity (macOS, Windows), one thread is the flag above,
+  which XLA reads only when the backend starts.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-from jax._src import xla_bridge
 
-ONE_THREAD_FLAG = "--xla_cpu_multi_thread_eigen=false"
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
 
 
@@ -74,40 +77,38 @@ def precision(tf32: bool) -> jax.lax.Precision | None:
     return None if tf32 else jax.lax.Precision.HIGHEST
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
+# The CPUs the process may use when mlp_jax is imported; empty without CPU affinity.
+ALL_CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
 
 
-def _one_thread(flags: str) -> bool:
-    return ONE_THREAD_FLAG in flags.split()
+def _current_cpu() -> int | None:
+    """The CPU this process last ran on (field 39 of /proc/self/stat), if Linux says."""
+    try:
+        return int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[36])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def set_threads(threads: int) -> None:
-    """Run XLA's CPU operations on one thread (`threads=1`) or on one per core (`threads`
-    = the number of cores), by XLA_FLAGS, before JAX's CPU backend starts."""
+    """Let this process, and so XLA's CPU thread pool, run on `threads` CPUs (see above)."""
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads: must be an integer ≥ 1, got {threads!r}")
-    cores = _cores()
-    if 1 < threads < cores:
-        raise ValueError(
-            f"threads: XLA's CPU backend runs on 1 thread or on all {cores} cores, "
-            f"not {threads}; use 1 or {cores}"
-        )
-    flags = os.environ.get("XLA_FLAGS", "")
-    if _one_thread(flags) == (threads == 1):
+    if not ALL_CPUS:  # no CPU affinity here: XLA's one-thread flag, for one thread
+        flags = [flag for flag in os.environ.get("XLA_FLAGS", "").split() if flag != ONE_THREAD]
+        os.environ["XLA_FLAGS"] = " ".join(flags + [ONE_THREAD] * (threads == 1))
         return
-    if xla_bridge.backends_are_initialized():
-        raise RuntimeError(
-            f"threads: JAX's CPU backend has already started on {cpu_threads()} thread(s), "
-            "and XLA reads its thread flag only then: call mlp_jax.set_threads "
-            "before the first JAX computation, or start Python with "
-            f'XLA_FLAGS="{ONE_THREAD_FLAG}" for one thread'
-        )
-    words = [word for word in flags.split() if word != ONE_THREAD_FLAG]
-    os.environ["XLA_FLAGS"] = " ".join([*words, ONE_THREAD_FLAG] if threads == 1 else words)
+    if threads > len(ALL_CPUS):
+        raise ValueError(f"threads: this process may run on {len(ALL_CPUS)} CPUs, not {threads}")
+    current = _current_cpu()
+    cpus = sorted(ALL_CPUS, key=lambda cpu: cpu != current)[:threads]
+    for thread in os.listdir("/proc/self/task"):  # every thread; new ones inherit the set
+        os.sched_setaffinity(int(thread), cpus)
 
 
 def cpu_threads() -> int:
-    """The threads XLA's CPU backend computes on: 1 with the one-thread flag, else one
-    per core."""
-    return 1 if _one_thread(os.environ.get("XLA_FLAGS", "")) else _cores()
+    """The CPUs XLA's CPU backend computes on: those the process may use (1 under the
+    one-thread flag where there is no CPU affinity)."""
+    if not ALL_CPUS:
+        return 1 if ONE_THREAD in os.environ.get("XLA_FLAGS", "").split() else os.cpu_count() or 1
+    return len(os.sched_getaffinity(0))
