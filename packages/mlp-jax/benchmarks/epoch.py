@@ -20,18 +20,22 @@ float32), timed as:
   NumPy batches (`optax.sgd`);
 
 and, on CPU, online learning (batch size 1, SGD) in µs per step. CPU goals: SGD ≤ 1.3 ×
-the products, Adam ≤ 1.5 ×, ≤ 100 µs per batch-1 step. GPU: batch 64 and 1024.
+the products, Adam ≤ 1.5 ×, ≤ 100 µs per batch-1 step. GPU: batch 64 and 1024. With
+`--compare`, the same SGD and Adam epochs of every other backend installed beside
+(`make_engine` of mlp-numpy, mlp-torch, mlp-tf) are timed in the same rounds.
 
 Each figure is the best of `--repeats` rounds after a warm-up round, the loops of a round
 interleaved, so that a busy machine slows them all alike and the ratios stay meaningful.
 On CPU both the wall time and the process's CPU time are reported; the load average
-before and after is printed, as a note of the conditions. `--threads 1` (the default) puts
-XLA's CPU backend on one thread before JAX starts (`mlp_jax.set_threads`).
+before and after is printed, as a note of the conditions. `--threads 1` (the default) runs
+the process on one CPU before JAX starts (`mlp_jax.set_threads`), so XLA's CPU pool has
+one thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import time
 from collections.abc import Callable
@@ -84,12 +88,42 @@ def engine_epoch(name: str, x, labels, batch_size: int, device: str, **options):
     return (lambda: engine.train_batches(order, batch_size, lr)), engine.compile_seconds
 
 
+def other_backends(x, labels, batch_size: int) -> dict[str, Callable[[], object]]:
+    """One epoch of `train_batches` of every other installed backend, SGD and Adam, on the
+    CPU (each framework on one thread: the process runs on one CPU, see `--threads`)."""
+    runs = {}
+    for name in ("mlp_numpy", "mlp_torch", "mlp_tf"):
+        try:
+            backend = importlib.import_module(name)
+        except ImportError:
+            continue
+        if name == "mlp_torch":
+            import torch
+
+            torch.set_num_threads(1)
+        for optimizer_name, (optimizer, lr) in OPTIMIZERS.items():
+            spec = ModelSpec(
+                Network(layers=SIZES),
+                training=Training(
+                    batch_size=batch_size, optimizer=optimizer, schedule=Schedule(lr=lr)
+                ),
+            )
+            engine = backend.make_engine(spec, x, labels, device="cpu")
+            order = epoch_batches(len(x), batch_size, 0, 0).order
+            runs[f"{name.replace('_', '-')} {optimizer_name}"] = partial(
+                engine.train_batches, order, batch_size, lr
+            )
+    return runs
+
+
 def print_times(best: dict[str, float], width: int = 30) -> None:
     for name, seconds in best.items():
         print(f"  {name:<{width}} {seconds * 1000:8.1f} ms")
 
 
-def report(x, labels, repeats: int, device: str, batch_sizes: list[int], online: bool) -> None:
+def report(
+    x, labels, repeats: int, device: str, batch_sizes: list[int], online: bool, compare: bool
+) -> None:
     import jax
 
     place = mlp_jax.resolve_device(device)
@@ -108,6 +142,8 @@ def report(x, labels, repeats: int, device: str, batch_sizes: list[int], online:
         runs["tutorial (nnx.jit, SGD)"] = partial(
             tutorial_loop(SIZES, x, labels, batch_size, device), 0
         )
+        if compare:
+            runs |= other_backends(x, labels, batch_size)
         times = best_of(runs, repeats)
         print(f" batch {batch_size}; compiling, when each engine was made:")
         for name, seconds in compile_seconds.items():
@@ -123,6 +159,10 @@ def report(x, labels, repeats: int, device: str, batch_sizes: list[int], online:
                 print(f"  {name}, scan / products, scanned = {ratio_scan / scanned:5.2f}")
             tutorial = best["tutorial (nnx.jit, SGD)"]
             print(f"  tutorial / SGD                = {tutorial / best['mlp-jax SGD']:5.2f}")
+            for name in OPTIMIZERS:
+                for other in (k for k in best if k.endswith(f" {name}") and "jax" not in k):
+                    ratio = best[other] / best[f"mlp-jax {name}"]
+                    print(f"  {other} / mlp-jax {name:<5}  = {ratio:5.2f}")
     if online:
         run, _ = engine_epoch("SGD", x[:ONLINE_STEPS], labels[:ONLINE_STEPS], 1, device)
         for clock, best in zip(("wall", "CPU"), best_of({"SGD": run}, repeats), strict=True):
@@ -135,6 +175,9 @@ def main() -> None:
     parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="XLA CPU threads (default 1)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--compare", action="store_true", help="CPU: also the other installed backends' epochs"
+    )
     args = parser.parse_args()
     mlp_jax.set_threads(args.threads)  # before JAX starts
     rng = np.random.default_rng(0)  # the speed does not depend on the values
@@ -142,9 +185,9 @@ def main() -> None:
     labels = rng.integers(0, SIZES[-1], N)
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     if args.device == "gpu":
-        report(x, labels, args.repeats, "gpu", [64, 1024], online=False)
+        report(x, labels, args.repeats, "gpu", [64, 1024], online=False, compare=False)
     else:
-        report(x, labels, args.repeats, "cpu", [64], online=True)
+        report(x, labels, args.repeats, "cpu", [64], online=True, compare=args.compare)
     print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 

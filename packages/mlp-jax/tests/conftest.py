@@ -2,10 +2,11 @@
 the tests train on: `MLP_JAX_TEST_DEVICE` (default "cpu"; e.g. "gpu" on a GPU machine,
 where an unavailable device fails the tests by name rather than skipping them).
 
-XLA's CPU backend is put on one thread before JAX starts, and so are the reference's
-matrix products (NumPy's BLAS): these networks are small, and on a busy machine threads
-that wait for each other cost far more than they compute (the reference's 200 parity steps
-took 0.2 s of CPU on one BLAS thread and 3-4 s on two, with other programs on both cores)."""
+The process runs on one CPU, set before JAX starts (`mlp_jax.set_threads(1)`): XLA's CPU
+pool has one thread, and so has the reference's BLAS. These networks are small, and on a
+busy machine threads that wait for each other cost far more than they compute (the
+reference's 200 parity steps took 0.2 s of CPU on one BLAS thread and 3-4 s on two, with
+other programs on both cores)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,9 @@ import numpy as np
 import pytest
 
 import mlp_jax
-import mlp_numpy
 import mnist_data
 
 mlp_jax.set_threads(1)
-mlp_numpy.set_blas_threads(1)
 
 DEVICE_VARIABLE = "MLP_JAX_TEST_DEVICE"
 

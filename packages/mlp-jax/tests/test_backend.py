@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 
+import mlp_numpy
 from mlp_jax import backend
 from mlp_jax.devices import ALL_CPUS
 from mlp_numpy import backends
@@ -46,6 +47,7 @@ def test_threads_are_the_cpus_the_process_may_use():
     cpus = len(ALL_CPUS)
     assert backend.thread_settings() == {"xla_cpu": 1}
     assert all(len(os.sched_getaffinity(int(t))) == 1 for t in os.listdir("/proc/self/task"))
+    assert mlp_numpy.blas_threads() == 1  # the BLAS pool as many threads as CPUs
     try:
         backend.set_threads(cpus)
         assert backend.thread_settings() == {"xla_cpu": cpus}

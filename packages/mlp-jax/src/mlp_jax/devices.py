@@ -16,8 +16,11 @@ settings a training depends on: float64, TF32 products, CPU threads.
   threads, and no thread of the process, Python's included, runs beside them. Called after
   JAX's CPU backend started (its first computation or device query), it still confines the
   process to n CPUs, but the pool keeps the size it started with and its threads take turns
-  on them. Where the OS has no CPU affinity (macOS, Windows), one thread is the flag above,
-  which XLA reads only when the backend starts.
+  on them. The thread pools the process already has (NumPy's BLAS, OpenMP) are limited to n
+  threads too (threadpoolctl): more threads than CPUs would wait for each other (an
+  OpenBLAS of two threads on one CPU made the reference's epoch 100 × slower). Where the
+  OS has no CPU affinity (macOS, Windows), one thread is the flag above, which XLA reads
+  only when the backend starts.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+from threadpoolctl import threadpool_limits
 
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
 
@@ -104,6 +108,7 @@ def set_threads(threads: int) -> None:
     cpus = sorted(ALL_CPUS, key=lambda cpu: cpu != current)[:threads]
     for thread in os.listdir("/proc/self/task"):  # every thread; new ones inherit the set
         os.sched_setaffinity(int(thread), cpus)
+    threadpool_limits(limits=threads)  # BLAS and OpenMP pools: as many threads as CPUs
 
 
 def cpu_threads() -> int:
