@@ -4,9 +4,7 @@ where an unavailable device fails the tests by name rather than skipping them).
 
 The process runs on one CPU, set before JAX starts (`mlp_jax.set_threads(1)`): XLA's CPU
 pool has one thread, and so has the reference's BLAS. These networks are small, and on a
-busy machine threads that wait for each other cost far more than they compute (the
-reference's 200 parity steps took 0.2 s of CPU on one BLAS thread and 3-4 s on two, with
-other programs on both cores)."""
+busy machine threads that wait for each other cost far more than they compute."""
 
 from __future__ import annotations
 

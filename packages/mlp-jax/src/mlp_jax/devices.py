@@ -17,8 +17,8 @@ settings a training depends on: float64, TF32 products, CPU threads.
   JAX's CPU backend started (its first computation or device query), it still confines the
   process to n CPUs, but the pool keeps the size it started with and its threads take turns
   on them. The thread pools the process already has (NumPy's BLAS, OpenMP) are limited to n
-  threads too (threadpoolctl): more threads than CPUs would wait for each other (an
-  OpenBLAS of two threads on one CPU made the reference's epoch 100 × slower). Where the
+  threads too (threadpoolctl): more threads than CPUs spin waiting for each other (an
+  OpenBLAS of two threads on one CPU made the reference's epoch about 100 times slower). Where the
   OS has no CPU affinity (macOS, Windows), one thread is the flag above, which XLA reads
   only when the backend starts.
 """
