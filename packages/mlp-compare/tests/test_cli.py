@@ -9,6 +9,7 @@ import pytest
 from conftest import invoke
 
 from mlp_compare.experiment import ExperimentError, load_experiment, shipped_names
+from mlp_compare.frameworks import names
 
 QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").read_text()
 
@@ -16,7 +17,8 @@ QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").r
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", "--framework", "jax"], "Invalid value for '--framework'"),
+        (["run", "--framework", "mxnet"], "Invalid value for '--framework'"),
+        (["train", "--framework", "mxnet"], "Invalid value for '--framework'"),
         (["run", "--device", "tpu"], "Invalid value for '--device'"),
         (["run", "--epochs", "0"], "Invalid value for '--epochs'"),
         (["run", "--all", "--framework", "numpy"], "--all already means every framework"),
@@ -113,20 +115,21 @@ def test_equivalence_in_float64_agrees_to_rounding(tmp_path: Path) -> None:
     assert (tmp_path / "equivalence.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_bench_times_engines_next_to_products_and_idiomatic_loops() -> None:
+def test_bench_times_engines_next_to_products_and_tutorial_loops() -> None:
     args = ["--layers", "784-16-10", "--batch-size", "100", "--samples", "3000"]
     result = invoke("bench", "--json", "-d", "cpu", *args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["samples"] == 3000 and report["steps_per_epoch"] == 30
     rows = {(r["framework"], r["measure"]): r for r in report["rows"]}
-    expected = {"engine", "products"}
-    for framework, idiomatic in (("numpy", None), ("torch", "dataloader"), ("tf", "model.fit")):
-        for measure in expected | ({idiomatic} if idiomatic else set()):
+    assert {framework for framework, _ in rows} == set(names())  # every installed backend
+    for framework in names():
+        for measure in ("products", "engine", "tutorial"):
             row = rows[(framework, measure)]
             assert row["status"] == "ok", row
             assert row["seconds_per_epoch"] > 0
             assert row["seconds_per_step"] * report["steps_per_epoch"] == pytest.approx(
                 row["seconds_per_epoch"]
             )
-    assert rows[("torch", "dataloader")]["ratio_to_engine"] > 0
+        assert rows[(framework, "tutorial")]["ratio_to_engine"] > 0
+        assert rows[(framework, "engine")]["ratio_to_products"] > 0

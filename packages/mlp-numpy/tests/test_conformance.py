@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import mlp_numpy
-from mlp_numpy.inputs import one_hot
+from mlp_numpy.inputs import training_targets
 from mlp_numpy.network import MLP
 from mlp_numpy.weights import load_weights
 
@@ -20,8 +20,9 @@ CASES = sorted(p.stem for p in FOLDER.glob("*.json"))
 def test_the_cases_are_there():
     assert len(CASES) >= 7
     assert all((FOLDER / f"{name}.safetensors").exists() for name in CASES)
-    versions = {load_weights(FOLDER / f"{name}.safetensors").format_version for name in CASES}
-    assert versions == {1, 2}  # the version 1 files stay, beside the version 2 ones
+    files = [load_weights(FOLDER / f"{name}.safetensors") for name in CASES]
+    assert {f.format_version for f in files} == {1, 2}  # version 1 files stay, beside version 2
+    assert {f.network.task for f in files} == {"classification", "binary", "regression"}
 
 
 def plain_forward(layers, network, x):
@@ -44,9 +45,8 @@ def plain_forward(layers, network, x):
     return h
 
 
-def plain_loss(spec, layers, x, labels):
+def plain_loss(spec, layers, x, y):
     a = plain_forward(layers, spec.network, x)
-    y = np.eye(spec.network.num_classes)[labels]
     n, k = y.shape
     divisor = n * k if spec.loss.reduction == "mean" and spec.loss.name != "cross_entropy" else n
     if spec.loss.name == "cross_entropy":
@@ -62,12 +62,37 @@ def test_expected_results_hold(name):
     weights = load_weights(FOLDER / expected["weights"])
     spec, layers = weights.spec, weights.layers
     assert spec is not None and layers[0].weight.dtype == np.dtype(expected["dtype"])
-    x, labels = np.array(expected["input"]), np.array(expected["labels"])
+    x, y = np.array(expected["input"]), np.array(expected["targets"])
     tolerance = expected["tolerance"]
+
+    # The targets: one-hot rows of class labels, a binary classifier's 0/1 labels as a
+    # column, or a regression network's values (which it has instead of labels).
+    task = spec.network.task
+    assert ("labels" in expected) == (task != "regression")
+    assert y.shape == (len(x), spec.network.layers[-1])
+    if task == "classification":
+        np.testing.assert_array_equal(y, np.eye(spec.network.num_classes)[expected["labels"]])
+    elif task == "binary":
+        np.testing.assert_array_equal(y[:, 0], expected["labels"])
+    np.testing.assert_array_equal(training_targets(expected.get("labels", y), spec.network), y)
 
     # The model, in the file's dtype, within the stated tolerance.
     model = mlp_numpy.load(FOLDER / expected["weights"])
     np.testing.assert_allclose(model.predict_proba(x), expected["output"], **tolerance)
+    # What predict returns: the largest output's class, 1 where P(class 1) > 0.5, or the
+    # values ((N,) for one output).
+    prediction = model.predict(x)
+    if task == "regression":
+        np.testing.assert_allclose(prediction, expected["prediction"], **tolerance)
+    else:
+        assert prediction.tolist() == expected["prediction"]
+    output = np.array(expected["output"])
+    want = {
+        "classification": output.argmax(axis=1),
+        "binary": (output[:, 0] > 0.5).astype(int),
+        "regression": output[:, 0] if output.shape[1] == 1 else output,
+    }[task]
+    np.testing.assert_array_equal(expected["prediction"], want)
 
     # Version 2: the raw images, prepared by the file's preprocessing, are the input.
     assert ("images" in expected) == (weights.preprocessing is not None)
@@ -80,12 +105,12 @@ def test_expected_results_hold(name):
     # A plain float64 re-implementation: outputs and loss.
     plain = plain_forward(layers, spec.network, x)
     np.testing.assert_allclose(plain, expected["output"], rtol=1e-12, atol=1e-14)
-    assert plain_loss(spec, layers, x, labels) == pytest.approx(expected["loss"], rel=1e-12)
+    assert plain_loss(spec, layers, x, y) == pytest.approx(expected["loss"], rel=1e-12)
 
     # The gradients: backprop in float64, and central differences of the plain loss.
     net = MLP(spec.network, spec.loss, np.float64)
     net.params.assign(layers)
-    net.backward(net.forward(x), one_hot(labels, spec.network.num_classes, np.float64))
+    net.backward(net.forward(x), y)
     float64 = [
         mlp_numpy.Layer(w.astype(np.float64), None if b is None else b.astype(np.float64))
         for w, b in layers
@@ -99,9 +124,9 @@ def test_expected_results_hold(name):
         for index in np.ndindex(tensor.shape):
             kept = tensor[index]
             tensor[index] = kept + 1e-6
-            above = plain_loss(spec, float64, x, labels)
+            above = plain_loss(spec, float64, x, y)
             tensor[index] = kept - 1e-6
-            below = plain_loss(spec, float64, x, labels)
+            below = plain_loss(spec, float64, x, y)
             tensor[index] = kept
             numeric[index] = (above - below) / 2e-6
         np.testing.assert_allclose(numeric, want, rtol=1e-5, atol=1e-8, err_msg=key)
@@ -111,7 +136,7 @@ def test_expected_results_hold(name):
 # another order on another machine, so they are compared to the float64 tolerance that the
 # conformance README promises a float64 backend, which such rounding stays far below
 # (measured: at most 5e-16 relative). Everything else must be reproduced exactly.
-COMPUTED = ("output", "loss", "gradients")
+COMPUTED = ("output", "prediction", "loss", "gradients")
 FLOAT64_AGREEMENT = {"rtol": 1e-12, "atol": 1e-14}
 
 
@@ -131,7 +156,9 @@ def test_generator_reproduces_the_files(tmp_path):
                 if key not in COMPUTED:
                     assert again[key] == value, f"{name}: {key}"
             assert again["gradients"].keys() == committed["gradients"].keys(), name
-            for key in ("output", "loss"):
+            regression = "labels" not in committed  # its predictions are computed values
+            assert regression or again["prediction"] == committed["prediction"], name
+            for key in ("output", "loss", *(["prediction"] if regression else [])):
                 np.testing.assert_allclose(
                     again[key], committed[key], **FLOAT64_AGREEMENT, err_msg=f"{name}: {key}"
                 )

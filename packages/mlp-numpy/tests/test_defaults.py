@@ -8,9 +8,9 @@ import pytest
 
 from mlp_numpy.defaults import DEFAULTS, KERAS_DOCUMENTED, merge, with_defaults
 from mlp_numpy.engine import NumpyEngine
+from mlp_numpy.framework_losses import ClampedLogBinaryCrossEntropy, ClippedCrossEntropy
 from mlp_numpy.gradcheck import check_gradients
 from mlp_numpy.initializers import initial_layers
-from mlp_numpy.losses import ClampedLogBinaryCrossEntropy, ClippedCrossEntropy
 from mlp_numpy.spec import Init, Loss, ModelSpec, Network, SpecError, Training
 
 

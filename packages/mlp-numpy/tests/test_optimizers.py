@@ -243,3 +243,24 @@ def test_float32_precision_rounds_only_what_keras_rounds():
     rounded = Optimizer("sgd", momentum=0.5, velocity="step", hyperparameter_precision="float32")
     a = run_with_rates(exact, w0, grads, CHANGING_LRS)[-1]
     np.testing.assert_array_equal(a, run_with_rates(rounded, w0, grads, CHANGING_LRS)[-1])
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind"),
+    [
+        (Optimizer("sgd", momentum=0.9), "SGD"),
+        (Optimizer("sgd", momentum=0.9, velocity="gradient", weight_decay=0.1), "SGD"),
+        (Optimizer("adam", eps_placement="sqrt_v_hat"), "Adam"),
+        (Optimizer("sgd", momentum=0.9, velocity="step"), "FrameworkSGD"),
+        (Optimizer("adam", hyperparameter_precision="float32"), "FrameworkAdam"),
+        (
+            Optimizer("adam", weight_decay=0.1, weight_decay_form="decoupled"),
+            "DecoupledWeightDecay",
+        ),
+    ],
+)
+def test_the_plain_forms_come_from_optimizers_and_the_others_from_framework_optimizers(spec, kind):
+    optimizer = make_optimizer(spec, np.zeros(3))
+    module = "optimizers" if kind in ("SGD", "Adam") else "framework_optimizers"
+    assert type(optimizer).__name__ == kind
+    assert type(optimizer).__module__ == f"mlp_numpy.{module}"

@@ -11,8 +11,8 @@ import tensorflow as tf
 
 import mlp_tf
 from mlp_numpy.weights import load_weights
-from mlp_tf.losses import from_logits, make_loss
-from mlp_tf.model import keras_floatx, sequential
+from mlp_tf.losses import from_logits, loss_weight, make_loss
+from mlp_tf.network import MLP, keras_floatx
 
 CONFORMANCE = Path(__file__).resolve().parents[3] / "docs" / "conformance"
 CASES = sorted(CONFORMANCE.glob("*.json"))
@@ -37,9 +37,10 @@ def test_conformance_case(case):
 
     spec = load_weights(path).spec
     with keras_floatx(dtype):
-        network = sequential(spec.network, model.layers(), dtype, logits=from_logits(spec.loss))
-        loss_fn, weight = make_loss(spec.loss, spec.network)
-    y = tf.one_hot(expected["labels"], spec.network.layers[-1], dtype=dtype)
+        network = MLP(spec.network, model.layers(), dtype, logits=from_logits(spec.loss))
+        loss_fn = make_loss(spec.loss, spec.network)
+        weight = loss_weight(spec.loss, spec.network)
+    y = tf.constant(expected["targets"], dtype=dtype)  # one-hot rows, 0/1 column or values
     with tf.GradientTape() as tape:
         loss = loss_fn(y, network(tf.constant(x))) * weight
     gradients = tape.gradient(loss, network.trainable_variables)

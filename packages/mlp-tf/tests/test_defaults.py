@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mlp_numpy.conventions import ConventionError
 from mlp_numpy.defaults import with_defaults
 from mlp_numpy.engine import NumpyEngine
 from mlp_numpy.spec import Init, Loss, ModelSpec, Network, SpecError, Training
 from mlp_tf.devices import set_tf32
 from mlp_tf.engine import TFEngine
 from mlp_tf.initializers import framework_layers
-from mlp_tf.model import dense_layers, keras_floatx
-from mlp_tf.optimizers import ConventionError
+from mlp_tf.network import dense_layers, keras_floatx
 
 LAYERS = (20, 16, 12, 10)
 N, BATCH, EPOCHS = 640, 64, 20  # 10 steps an epoch, 200 steps

@@ -10,13 +10,13 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from mlp_numpy.conventions import ConventionError
 from mlp_numpy.defaults import with_defaults
 from mlp_numpy.engine import NumpyEngine
 from mlp_numpy.spec import Init, Loss, ModelSpec, Network, Optimizer, SpecError, Training
 from mlp_torch.devices import set_tf32
 from mlp_torch.engine import TorchEngine
 from mlp_torch.initializers import framework_layers
-from mlp_torch.optimizers import ConventionError
 
 LAYERS = (20, 16, 12, 10)
 N, BATCH, EPOCHS = 640, 64, 20  # 10 steps an epoch, 200 steps
@@ -44,7 +44,7 @@ def relative(layers, reference):
 def test_framework_draw_is_a_seeded_nn_linear_and_leaves_the_global_generator():
     spec = torch_defaults(seed=3)
     before = torch.random.get_rng_state()
-    layers = framework_layers(spec, torch.float64)
+    layers = framework_layers(spec)
     assert torch.equal(torch.random.get_rng_state(), before)
     torch.manual_seed(3)
     linears = [nn.Linear(i, o, dtype=torch.float64) for i, o in itertools.pairwise(LAYERS)]
@@ -57,7 +57,7 @@ def test_framework_draw_is_a_seeded_nn_linear_and_leaves_the_global_generator():
 
 def test_framework_draw_of_keras_init_is_torch_xavier_with_zero_bias():
     spec = ModelSpec(Network(LAYERS), init=Init("xavier_uniform", draw="framework"))
-    layers = framework_layers(spec, torch.float32)
+    layers = framework_layers(spec)
     torch.manual_seed(0)
     for layer, (i, o) in zip(layers, itertools.pairwise(LAYERS), strict=True):
         expected = nn.init.xavier_uniform_(nn.Linear(i, o).weight.detach().clone())
@@ -67,7 +67,7 @@ def test_framework_draw_of_keras_init_is_torch_xavier_with_zero_bias():
         Network(LAYERS), init=Init("xavier_uniform", bias="like_weights", draw="framework")
     )
     with pytest.raises(SpecError, match=r"init\.bias: torch\.nn\.init draws no bias"):
-        framework_layers(like, torch.float32)
+        framework_layers(like)
 
 
 def test_framework_order_is_the_dataloaders():
@@ -122,7 +122,6 @@ def test_tutorial_loop_equals_the_engine_with_torchs_defaults():
     "loss",
     [
         Loss(),
-        Loss(form="clipped_probabilities"),
         Loss("bce", form="clamped_log"),
         Loss("bce", "sum_outputs", form="clamped_log"),
     ],
@@ -147,18 +146,6 @@ def test_torch_default_set_equals_the_reference_in_float64(loss):
     assert relative(engine.get_layers(), NumpyEngine(spec, x, labels, None).get_layers()) > 1e-3
 
 
-def test_clipped_form_differs_from_logits_when_probabilities_clip():
-    z = torch.tensor([[40.0, 0.0, -40.0]], dtype=torch.float64, requires_grad=True)
-    labels = torch.tensor([2])
-    from mlp_torch.losses import clipped_cross_entropy
-
-    loss = clipped_cross_entropy(z, labels)
-    loss.backward()
-    assert loss.item() == pytest.approx(-np.log(1e-7), rel=1e-12)
-    assert torch.equal(z.grad, torch.zeros_like(z))  # clipped: no gradient at all
-    assert nn.functional.cross_entropy(z, labels).item() == pytest.approx(80.0, rel=1e-9)
-
-
 def test_adamw_is_decoupled_weight_decay_and_keras_conventions_are_errors():
     x, labels = data()
     decoupled = Optimizer(weight_decay=0.01, weight_decay_form="decoupled")
@@ -175,7 +162,8 @@ def test_adamw_is_decoupled_weight_decay_and_keras_conventions_are_errors():
         (Optimizer(hyperparameter_precision="float32"), "hyperparameter_precision"),
         (Optimizer(name="sgd", momentum=0.9, velocity="step"), "velocity"),
     ]:
-        spec = ModelSpec(Network(LAYERS), training=Training(optimizer=optimizer))
+        training = Training(dtype="float64", optimizer=optimizer)
+        spec = ModelSpec(Network(LAYERS), training=training)
         with pytest.raises(ConventionError, match=f"training.optimizer.{field}: "):
             TorchEngine(spec, x, labels, device="cpu")
 

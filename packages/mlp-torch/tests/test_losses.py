@@ -7,10 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from mlp_numpy.spec import Loss
-from mlp_torch.losses import loss_function, targets
+from mlp_numpy.conventions import ConventionError
+from mlp_numpy.spec import Loss, Network
+from mlp_torch.losses import make_loss, targets
 
 N, K = 7, 3
+
+
+def network(output: str) -> Network:
+    return Network((4, K), output=output)
 
 
 def softplus(z: np.ndarray) -> np.ndarray:
@@ -50,7 +55,7 @@ def test_loss_is_the_spec_formula(name, output, reduction):
     z = torch.randn(N, K, dtype=torch.float64, generator=generator) * 3
     labels = torch.randint(0, K, (N,), generator=generator)
     loss = Loss(name=name, reduction=reduction)
-    value = loss_function(loss, output)(z, targets(labels, loss, K, torch.float64))
+    value = make_loss(loss, network(output))(z, targets(labels, loss, K, torch.float64))
     assert value.dtype == torch.float64 and value.dim() == 0
     expected = spec_loss(z.numpy(), labels.numpy(), loss, output)
     assert value.item() == pytest.approx(expected, rel=1e-13)
@@ -59,7 +64,7 @@ def test_loss_is_the_spec_formula(name, output, reduction):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_the_loss_is_in_the_training_dtype(dtype):
     z = torch.zeros(2, K, dtype=dtype)
-    value = loss_function(Loss(), "softmax")(z, torch.tensor([0, 2]))
+    value = make_loss(Loss(), network("softmax"))(z, torch.tensor([0, 2]))
     assert value.dtype == dtype
     assert value.item() == pytest.approx(np.log(K), rel=1e-6)
 
@@ -67,7 +72,7 @@ def test_the_loss_is_in_the_training_dtype(dtype):
 def test_bce_is_finite_for_saturated_logits():
     z = torch.tensor([[200.0, -200.0]], dtype=torch.float64)
     loss = Loss(name="bce", reduction="sum_outputs")
-    value = loss_function(loss, "sigmoid")(z, torch.tensor([[0.0, 1.0]], dtype=torch.float64))
+    value = make_loss(loss, network("sigmoid"))(z, torch.tensor([[0.0, 1.0]], dtype=torch.float64))
     assert value.item() == pytest.approx(400.0)
 
 
@@ -77,3 +82,8 @@ def test_cross_entropy_targets_are_the_labels_and_others_one_hot():
     one_hot = targets(labels, Loss(name="mse"), K, torch.float32)
     assert one_hot.dtype == torch.float32
     assert one_hot.tolist() == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+
+
+def test_clipped_probabilities_have_no_torch_built_in():
+    with pytest.raises(ConventionError, match=r"^loss\.form: PyTorch's cross-entropy losses"):
+        make_loss(Loss(form="clipped_probabilities"), network("softmax"))

@@ -7,6 +7,7 @@ import os
 import shlex
 import signal
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from mlp_compare.experiment import (
     shipped_names,
 )
 from mlp_compare.seeds import SeedsError, parse_seeds
+from mlp_numpy.backends import GROUP
 from mlp_numpy.files import UnwritableError
 from mlp_numpy.metrics import evaluate as evaluate_proba
 from mlp_numpy.preprocessing import SCALINGS, Preprocessing, standardized
@@ -35,28 +37,38 @@ INTERRUPTED_EXIT = 130
 DATA_ERRORS = (mnist_data.DownloadError, mnist_data.IdxError, OSError)
 
 
-def split_list(choices: tuple[str, ...]):
-    """A click callback for comma-separated choices ("numpy,torch")."""
+def split_list(choices: Callable[[], tuple[str, ...]] | tuple[str, ...]):
+    """A click callback for comma-separated choices ("numpy,torch"); `choices` may be a
+    function, asked when the option is read (the installed backends)."""
 
     def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
         if value is None:
             return None
+        allowed = choices() if callable(choices) else choices
         items = [item.strip() for item in value.split(",") if item.strip()]
-        unknown = [item for item in items if item not in choices]
+        unknown = [item for item in items if item not in allowed]
         if unknown or not items:
             raise click.BadParameter(
-                f"{', '.join(unknown) or repr(value)} is not one of {', '.join(choices)}"
+                f"{', '.join(unknown) or repr(value)} is not one of {', '.join(allowed)}"
             )
         return list(dict.fromkeys(items))
 
     return callback
 
 
+def installed_backend(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A click callback: `value` must name an installed backend."""
+    if value not in fw.names():
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(fw.names())}")
+    return value
+
+
 FRAMEWORK_LIST = click.option(
     "--framework",
     "-f",
-    callback=split_list(tuple(fw.REGISTRY)),
-    help="Comma-separated frameworks: numpy,torch,tf (default: all of them).",
+    callback=split_list(lambda: tuple(fw.names())),
+    help="Comma-separated frameworks, as `mlp-compare list` names them, e.g. numpy,torch "
+    "(default: every installed one).",
 )
 DEVICE_LIST = click.option(
     "--device",
@@ -65,7 +77,12 @@ DEVICE_LIST = click.option(
     help="Comma-separated devices: cpu,gpu (default: both).",
 )
 ONE_FRAMEWORK = click.option(
-    "--framework", "-f", "framework", required=True, type=click.Choice(tuple(fw.REGISTRY))
+    "--framework",
+    "-f",
+    "framework",
+    required=True,
+    callback=installed_backend,
+    help="An installed framework, as `mlp-compare list` names it.",
 )
 EXPERIMENT = click.option(
     "--experiment",
@@ -130,8 +147,8 @@ def framework_or_fail(name: str) -> fw.Framework:
     framework = fw.get(name)
     if not framework.available:
         raise click.ClickException(
-            f"{framework.display} is not installed ({framework.error}). "
-            f"Install: {framework.install_text}"
+            f"{framework.display} does not import ({framework.error}). "
+            f"Install: {framework.install_hint}"
         )
     return framework
 
@@ -154,7 +171,7 @@ class RecordingGroup(click.Group):
 @click.group(cls=RecordingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mlp-compare")
 def main() -> None:
-    """Train one MLP with NumPy, PyTorch and TensorFlow on every device; say why results differ."""
+    """Train one MLP in every installed framework on every device; say why results differ."""
 
 
 @main.command()
@@ -216,7 +233,7 @@ def run(
     if seed is not None and seeds is not None:
         raise click.UsageError("--seed and --seeds exclude each other: use --seeds N for one seed")
     chosen = experiments_for(experiment, epochs, seed, seeds)
-    frameworks = [fw.get(name) for name in (framework or list(fw.REGISTRY))]
+    frameworks = [fw.get(name) for name in (framework or fw.names())]
     fw.set_threads(threads, frameworks)
     plan = targets(frameworks, device or list(fw.DEVICES))
     run_id = (
@@ -284,11 +301,15 @@ def list_command(as_json: bool) -> None:
         frameworks.append(
             {
                 "name": framework.name,
+                "display": framework.display,
                 "installed": framework.available,
                 "version": framework.version(),
+                "package": framework.distribution,
+                "package_version": framework.package_version(),
+                "module": framework.module_name,
                 "devices": {d: r[0] for d, r in devices.items() if r[0]},
                 "unavailable": {d: r[1] for d, r in devices.items() if r[1]},
-                "hint": None if framework.available else framework.install_text,
+                "hint": None if framework.available else framework.install_hint,
             }
         )
     if as_json:
@@ -297,15 +318,19 @@ def list_command(as_json: bool) -> None:
     click.echo(f"Experiments (default: {DEFAULT_EXPERIMENT}; 'all' runs every one):")
     for item in experiments:
         click.echo(f"  {item['name']:<16} {item['title']}  [{', '.join(item['variants'])}]")
-    click.echo("Frameworks:")
+    click.echo(f"Frameworks (the backends registered in the {GROUP} entry points):")
     for item in frameworks:
+        package = f"{item['package']} {item['package_version'] or ''}".strip()
         if item["installed"]:
             seen = ", ".join(f"{d} ({b})" for d, b in item["devices"].items())
-            click.echo(f"  {item['name']:<6} {item['version'] or ''}  devices: {seen}")
+            click.echo(
+                f"  {item['name']:<6} {item['display']} {item['version']} ({package})  "
+                f"devices: {seen}"
+            )
             for d, reason in item["unavailable"].items():
                 click.echo(f"         {d}: {reason}")
         else:
-            click.echo(f"  {item['name']:<6} not installed — {item['hint']}")
+            click.echo(f"  {item['name']:<6} {package} does not import — {item['hint']}")
 
 
 @main.command()
@@ -501,7 +526,7 @@ def equivalence(
     if dtype:
         spec = replace(picked.spec, training=replace(picked.spec.training, dtype=dtype))
         picked = replace(picked, spec=spec)
-    frameworks = [fw.get(n) for n in (framework or list(fw.REGISTRY))]
+    frameworks = [fw.get(n) for n in (framework or fw.names())]
     fw.set_threads(threads, frameworks)
     plan = targets(frameworks, device or ["cpu"])
     runnable = [t for t in plan if t.reason is None]
@@ -556,10 +581,11 @@ def _sci(value: float | None) -> str:
     help="Timed epochs per measurement (after a warm-up).",
 )
 @click.option(
-    "--idiomatic/--no-idiomatic",
+    "--tutorial/--no-tutorial",
     default=True,
     show_default=True,
-    help="Also time the idiomatic DataLoader and model.fit loops.",
+    help="Also time each framework's tutorial loop (a DataLoader loop for PyTorch, the "
+    "default model.fit for Keras, ...).",
 )
 @THREADS
 @click.option("--json", "as_json", is_flag=True)
@@ -570,11 +596,12 @@ def bench(
     batch_size: int,
     samples: int,
     epochs: int,
-    idiomatic: bool,
+    tutorial: bool,
     threads: int,
     as_json: bool,
 ) -> None:
-    """Seconds per epoch and per step, next to the matrix products alone and the idiomatic loops."""
+    """Seconds per epoch and per step, next to the matrix products alone and the frameworks'
+    tutorial loops."""
     from mlp_compare.bench import run_bench
     from mlp_compare.runner import targets
 
@@ -584,11 +611,11 @@ def bench(
         raise click.BadParameter(
             f"{layers!r}: sizes separated by '-'", param_hint="--layers"
         ) from None
-    frameworks = [fw.get(n) for n in (framework or list(fw.REGISTRY))]
+    frameworks = [fw.get(n) for n in (framework or fw.names())]
     fw.set_threads(threads, frameworks)
     plan = targets(frameworks, device or list(fw.DEVICES))
     train = dataset(DataSpec(train="first", train_size=samples, scaling="standardize")).train
-    result = run_bench(plan, train, sizes, batch_size, epochs, idiomatic=idiomatic)
+    result = run_bench(plan, train, sizes, batch_size, epochs, tutorial=tutorial)
     if as_json:
         click.echo(json.dumps(result, indent=1))
         return
@@ -653,11 +680,11 @@ def report(folder: Path, equivalence_steps: int | None, threads: int) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
 def defaults(as_json: bool) -> None:
-    """Each framework's defaults, read from the installed PyTorch and Keras where they expose
-    them, beside the spec fields that reproduce them (docs/model-spec.md#framework-defaults)."""
+    """Each framework's defaults, read from the installed frameworks where they expose them,
+    beside the spec fields that reproduce them (docs/model-spec.md#framework-defaults)."""
     from mlp_compare.installed_defaults import installed_defaults
 
-    table = installed_defaults()
+    table = installed_defaults(fw.all_frameworks())
     if as_json:
         click.echo(json.dumps(table, indent=1))
         return
@@ -665,9 +692,9 @@ def defaults(as_json: bool) -> None:
     click.echo(f"Framework defaults ({versions}):")
     for row in table["defaults"]:
         click.echo(f"  {row['default']}  [{row['field']}]")
-        for name in ("torch", "keras"):
+        for name in table["versions"]:
             side = row[name]
             click.echo(
                 f"    {name:<6} {side['installed']!s:<28} spec: {side['spec']!s:<18} "
-                f"({side['source']})"
+                f"({side['source'] or 'not installed'})"
             )

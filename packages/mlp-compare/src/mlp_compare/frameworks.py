@@ -1,44 +1,44 @@
-"""The frameworks mlp-compare knows, imported lazily, and the devices each one offers.
+"""The frameworks mlp-compare compares: the backends installed here, found through their
+entry points, and the devices each one offers.
 
-Every backend package exports the same functions (`make_engine`, `train`, `devices`, `load`),
-so a framework is nothing more than the name of its module. A framework whose import fails is
-not an error: it is reported as skipped, with the reason and the command that installs it.
+A backend package registers its `backend` module in the entry-point group
+`mlp_numpy.backends` (`mlp_numpy.backends`): its name, training API, threads, devices,
+defaults and benchmark loops. mlp-compare names no backend and imports no framework: every
+installed backend is listed, run and timed the same way, and one installed later appears
+without a change here. A backend whose module does not import is not an error: it is
+reported as skipped, with the reason and the command that installs it.
 
 Devices are named the same way for every framework on the command line: `cpu` and `gpu`.
 `gpu` means whatever accelerator the backend reports (`cuda` or `mps` for PyTorch, `gpu` for
-TensorFlow); NumPy has only `cpu`.
+TensorFlow).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
-# framework name -> (module, distribution, display name)
-REGISTRY: dict[str, tuple[str, str, str]] = {
-    "numpy": ("mlp_numpy", "mlp-numpy", "NumPy"),
-    "torch": ("mlp_torch", "mlp-torch", "PyTorch"),
-    "tf": ("mlp_tf", "mlp-tf", "TensorFlow"),
-}
+import mlp_numpy
+from mlp_numpy.backends import Registered, discover, load
+
 DEVICES = ("cpu", "gpu")
 
-# Replaces a framework's module, e.g. MLP_COMPARE_MODULES="tf=not_installed" to see how a
-# missing framework is reported without uninstalling it.
+# Replaces a backend's module, e.g. MLP_COMPARE_MODULES="tf=not_installed" to see how a
+# backend that does not import is reported without uninstalling it.
 MODULES_ENV = "MLP_COMPARE_MODULES"
 
 
 @dataclass(frozen=True)
 class Framework:
-    """One framework: its module when it imports, else why it did not."""
+    """One backend: its module when it imports, else why it did not."""
 
     name: str
     module_name: str
     distribution: str
     display: str
-    # The imported backend (its functions are typed in its own package), None when the
-    # import failed.
+    # The imported backend module (mlp_numpy.backends.Backend), None when the import failed.
     module: Any
     error: str | None
 
@@ -48,16 +48,19 @@ class Framework:
 
     @property
     def install_hint(self) -> str:
-        """The command that installs this framework's package."""
+        """The command that installs this backend's package."""
         return f"pip install packages/{self.distribution}"
 
-    @property
-    def install_text(self) -> str:
-        """The install hint for people: the package, or mlp-compare's extra."""
-        return f"{self.install_hint} (or: pip install 'packages/mlp-compare[{self.name}]')"
-
     def version(self) -> str | None:
-        return getattr(self.module, "__version__", None) if self.module else None
+        """The framework's version, as the backend reports it."""
+        return self.module.framework_version() if self.module else None
+
+    def package_version(self) -> str | None:
+        """The backend package's version."""
+        try:
+            return metadata.version(self.distribution)
+        except metadata.PackageNotFoundError:
+            return None
 
     def backend_devices(self) -> list[str]:
         """The backend's own device names, as its `devices()` returns them."""
@@ -66,7 +69,7 @@ class Framework:
     def resolve_device(self, device: str) -> tuple[str | None, str | None]:
         """Map `cpu`/`gpu` to this backend's device name: `(name, None)` or `(None, reason)`."""
         if self.module is None:
-            return None, f"{self.display} is not installed: {self.error}"
+            return None, f"{self.display} does not import: {self.error}"
         available = self.backend_devices()
         if device == "cpu":
             matches = [d for d in available if d.lower() == "cpu"]
@@ -74,8 +77,6 @@ class Framework:
             matches = [d for d in available if _is_accelerator(d)]
         if matches:
             return matches[0], None
-        if device == "gpu" and self.name == "numpy":
-            return None, "mlp-numpy runs on the CPU only"
         return None, f"no {device} visible to {self.display} (devices: {', '.join(available)})"
 
 
@@ -93,48 +94,41 @@ def _module_overrides() -> dict[str, str]:
 _cache: dict[tuple[str, str], Framework] = {}
 
 
+def names() -> list[str]:
+    """The installed backends' names, NumPy first (`mlp_numpy.backends.discover`)."""
+    return [registered.name for registered in discover()]
+
+
 def get(name: str) -> Framework:
-    """The framework called `name` ("numpy", "torch" or "tf"), importing it on first use."""
-    module_name, distribution, display = REGISTRY[name]
-    module_name = _module_overrides().get(name, module_name)
+    """The installed backend called `name`, importing it on first use."""
+    found = {registered.name: registered for registered in discover()}
+    if name not in found:
+        raise KeyError(f"no backend {name!r} is installed; installed: {', '.join(found)}")
+    registered = found[name]
+    module_name = _module_overrides().get(name, registered.module_name)
     key = (name, module_name)
     if key not in _cache:
+        distribution = registered.distribution or name
         try:
-            module, error = importlib.import_module(module_name), None
+            module, error = load(Registered(name, module_name, distribution)), None
         except Exception as exc:  # an import can fail in many ways (e.g. RuntimeError)
             module, error = None, f"{type(exc).__name__}: {exc}"
-        if module is not None and not hasattr(module, "make_engine"):
-            module, error = None, f"{module_name} does not export make_engine yet"
+        display = module.DISPLAY_NAME if module is not None else distribution
         _cache[key] = Framework(name, module_name, distribution, display, module, error)
     return _cache[key]
 
 
 def all_frameworks() -> list[Framework]:
-    return [get(name) for name in REGISTRY]
+    return [get(name) for name in names()]
 
 
 def set_threads(threads: int, frameworks: list[Framework]) -> None:
-    """Give every installed framework the same number of CPU threads, for a fair timing.
-
-    NumPy's OpenBLAS through `mlp_numpy.set_blas_threads`; PyTorch's intra-op pool; TensorFlow's
-    intra- and inter-op pools (which can only be set before TensorFlow starts its runtime).
-    `threads = 0` leaves every framework at its own default.
-    """
+    """Give every installed framework the same number of CPU threads, for a fair timing:
+    each backend's `set_threads`, and NumPy's BLAS for the reference, which every comparison
+    runs. `threads = 0` leaves every framework at its own default."""
     if threads == 0:
         return
-    names = {fw.name for fw in frameworks if fw.available}
-    import mlp_numpy
-
     mlp_numpy.set_blas_threads(threads)
-    if "torch" in names:
-        import torch
-
-        torch.set_num_threads(threads)
-    if "tf" in names:
-        import tensorflow as tf
-
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-        except RuntimeError:  # the runtime is already initialized: keep its pools
-            pass
+    for framework in frameworks:
+        if framework.available:
+            framework.module.set_threads(threads)

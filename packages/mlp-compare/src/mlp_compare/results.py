@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 
 from mlp_compare.frameworks import Framework
+from mlp_numpy import backend as reference_backend
 from mlp_numpy.files import write_atomic
 
 SCHEMA_NAME = "mlp-compare/results"
 SCHEMA_VERSION = 2  # 2 adds each run's seed, divergence and test predictions, and best weights
-DISTRIBUTIONS = (
-    "mlp-compare", "mnist-data", "mlp-numpy", "mlp-torch", "mlp-tf",
-    "numpy", "torch", "tensorflow", "keras", "matplotlib",
-)  # fmt: skip
+# The packages every run has; the backends' packages and their frameworks' versions are
+# added from the frameworks found (mlp_compare.frameworks).
+DISTRIBUTIONS = ("mlp-compare", "mnist-data", "mlp-numpy", "numpy", "matplotlib")
 
 
 def now() -> str:
@@ -51,11 +51,13 @@ def new_results(run_id: str, command: str, frameworks: list[Framework]) -> dict[
 def environment(frameworks: list[Framework]) -> dict[str, Any]:
     """Versions, CPU, threads and GPU: what a reader needs to judge the timings."""
     versions: dict[str, str | None] = {}
-    for name in DISTRIBUTIONS:
+    for name in (*DISTRIBUTIONS, *(fw.distribution for fw in frameworks)):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    # Each framework's own version under the backend's name ("torch", "tf", ...).
+    versions.update({fw.name: fw.version() for fw in frameworks if fw.available})
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -82,43 +84,24 @@ def cpu_model() -> str:
 
 
 def _threads(frameworks: list[Framework]) -> dict[str, Any]:
+    """The thread variables of the environment, the reference's BLAS threads and each
+    installed framework's thread settings (`<framework>_<setting>`)."""
     threads: dict[str, Any] = {
         var: os.environ.get(var)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     }
-    import mlp_numpy
-
-    try:
-        threads["numpy_blas"] = mlp_numpy.blas_threads()
-    except RuntimeError:  # a NumPy without OpenBLAS
-        threads["numpy_blas"] = None
-    names = {fw.name for fw in frameworks if fw.available}
-    if "torch" in names:
-        import torch
-
-        threads["torch_intra_op"] = torch.get_num_threads()
-    if "tf" in names:
-        import tensorflow as tf
-
-        threads["tf_intra_op"] = tf.config.threading.get_intra_op_parallelism_threads()
+    settings = {"numpy": reference_backend.thread_settings()}  # the reference always runs
+    settings.update({fw.name: fw.module.thread_settings() for fw in frameworks if fw.available})
+    for name, values in settings.items():
+        threads.update({f"{name}_{key}": value for key, value in values.items()})
     return threads
 
 
 def gpu_name(frameworks: list[Framework]) -> str | None:
     """The first GPU any installed framework sees, by name; None without one."""
-    names = {fw.name for fw in frameworks if fw.available}
-    if "torch" in names:
-        import torch
-
-        if torch.cuda.is_available():
-            return torch.cuda.get_device_name(0)
-    if "tf" in names:
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            details = tf.config.experimental.get_device_details(gpus[0])
-            return details.get("device_name", gpus[0].name)
+    for framework in frameworks:
+        if framework.available and (name := framework.module.accelerator_name()):
+            return name
     return None
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from .conventions import ConventionError
 from .devices import devices
 from .engine import NumpyEngine, make_engine
+from .gradcheck import check_gradients
 from .layer import Layer
 from .model import Model, load, train
 from .spec import ModelSpec
@@ -27,6 +28,7 @@ __all__ = [
     "ModelSpec",
     "NumpyEngine",
     "blas_threads",
+    "check_gradients",
     "devices",
     "load",
     "make_engine",

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .spec import Network
+
 
 def sigmoid(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """σ(z) = 1 / (1 + e^(−z)) into `out`, without overflow: e^(−|z|) never exceeds 1.
@@ -90,11 +92,11 @@ class LeakyReLU:
         delta *= np.where(h > 0, 1, self.slope).astype(delta.dtype, copy=False)
 
 
-def hidden_activation(name: str, leaky_slope: float = 0.01):
-    """The hidden activation called `name` in the spec."""
-    if name == "leaky_relu":
-        return LeakyReLU(leaky_slope)
-    return {"sigmoid": Sigmoid, "relu": ReLU, "tanh": Tanh}[name]()
+def hidden_activation(network: Network):
+    """g, the hidden activation of `network` (with its `leaky_slope`)."""
+    if network.hidden == "leaky_relu":
+        return LeakyReLU(network.leaky_slope)
+    return {"sigmoid": Sigmoid, "relu": ReLU, "tanh": Tanh}[network.hidden]()
 
 
 class Softmax:
@@ -136,5 +138,5 @@ class Identity:
 
 
 def output_activation(name: str):
-    """The output activation called `name` in the spec."""
+    """f, the output activation called `name` in the spec."""
     return {"softmax": Softmax, "sigmoid": SigmoidOutput, "identity": Identity}[name]()

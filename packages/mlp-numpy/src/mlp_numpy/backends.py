@@ -65,6 +65,8 @@ class Backend(Protocol):
     on `device`: `products_epoch` the matrix products of a training epoch alone (forward
     and backward of a network of `sizes` on n samples at `batch_size`), `tutorial_epoch`
     the training loop the framework's own tutorials write (no shared spec or batches).
+    `labels` are what the spec's `network.task` takes: class indices, 0/1 labels or target
+    values (docs/model-spec.md#tasks, `mlp_numpy.inputs.check_targets`).
     """
 
     NAME: str  # the backend's name, as in the entry point and conventions.BUILT_INS

@@ -21,7 +21,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .spec import ModelSpec, SpecError
+import numpy as np
+
+from .spec import ModelSpec, Optimizer, SpecError
 
 FRAMEWORK = "framework"
 
@@ -84,6 +86,17 @@ BUILT_INS: dict[str, dict[str, str]] = {
 }
 
 
+# backend -> the network tasks (docs/model-spec.md#tasks) its engine trains. `resolve`
+# refuses the others with a ConventionError naming `network.task`, so that a backend
+# says it cannot rather than misreading binary labels or regression targets.
+TASKS: dict[str, tuple[str, ...]] = {
+    "numpy": ("classification", "binary", "regression"),
+    "torch": ("classification",),
+    "tf": ("classification",),
+    "jax": ("classification",),
+}
+
+
 class ConventionError(SpecError):
     """The spec pins a convention the backend's framework has no built-in for. The message
     is "<dotted field>: <why>", as every `SpecError`'s."""
@@ -103,9 +116,16 @@ def _settable(spec: ModelSpec) -> tuple[str, ...]:
 
 def resolve(spec: ModelSpec, backend: str) -> ModelSpec:
     """`spec` with every "framework" convention replaced by `backend`'s built-in form;
-    pinned conventions are kept."""
+    pinned conventions are kept. A task the backend does not train (`TASKS`) is a
+    `ConventionError`."""
     if backend not in BUILT_INS:
         raise ValueError(f"backend: must be one of {', '.join(BUILT_INS)}, got {backend!r}")
+    task = spec.network.task
+    if task not in TASKS[backend]:
+        raise ConventionError(
+            f'network.task: the {backend} backend does not train "{task}" networks yet '
+            f"(it trains {', '.join(TASKS[backend])}); mlp-numpy trains every task"
+        )
     built_in = BUILT_INS[backend]
     loss, optimizer = spec.loss, spec.training.optimizer
     changes: dict[str, Any] = {}
@@ -143,6 +163,17 @@ def differences(spec: ModelSpec, a: str, b: str) -> dict[str, tuple[str, str]]:
     return {
         name: (forms_a[name], forms_b[name]) for name in forms_a if forms_a[name] != forms_b[name]
     }
+
+
+def changed_by_float32(optimizer: Optimizer) -> dict[str, tuple[float, float]]:
+    """The hyperparameters that `hyperparameter_precision = "float32"` rounds (SGD's
+    momentum, Adam's β₁ and β₂ inside the powers βᵗ, the weight decay) and whose float32
+    value is not the exact one: name -> (exact, float32). Empty when the two precisions
+    compute the same update."""
+    names = ["momentum"] if optimizer.name == "sgd" else ["beta1", "beta2"]
+    values = {name: float(getattr(optimizer, name)) for name in [*names, "weight_decay"]}
+    rounded = {name: float(np.float32(value)) for name, value in values.items()}
+    return {name: (values[name], rounded[name]) for name in values if rounded[name] != values[name]}
 
 
 def _value(spec: ModelSpec, name: str) -> str:

@@ -102,6 +102,32 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
 # The cross-entropy Keras documents for from_logits=False (and computes on JAX and PyTorch).
 KERAS_DOCUMENTED = {"loss": {"form": "clipped_probabilities"}}
 
+# The rows of the defaults table (`mlp-compare defaults`): key -> (the default, the spec
+# fields that set it). A backend's `installed_defaults()` reads each key from its installed
+# framework (mlp_numpy.backends.Backend), to stand beside `default_value`.
+ROWS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "init": ("initialization", ("init.scheme", "init.bias")),
+    "eps": ("Adam ε", ("training.optimizer.eps",)),
+    "eps_placement": ("Adam ε placement", ("training.optimizer.eps_placement",)),
+    "weight_decay_form": ("weight decay", ("training.optimizer.weight_decay_form",)),
+    "velocity": ("SGD momentum form", ("training.optimizer.velocity",)),
+    "hyperparameter_precision": (
+        "hyperparameters in float64",
+        ("training.optimizer.hyperparameter_precision",),
+    ),
+    "loss_form": ("cross-entropy form", ("loss.form",)),
+    "batch_order": ("data order", ("training.batch_order",)),
+    "tf32": ("TF32 on GPUs", ("training.tf32",)),
+}
+
+
+def default_value(framework: str, field: str) -> Any:
+    """The value `DEFAULTS[framework]` gives the dotted spec `field`."""
+    value: Any = DEFAULTS[framework]
+    for part in field.split("."):
+        value = value[part]
+    return value
+
 
 def with_defaults(spec: ModelSpec, framework: str, *, draw: str | None = None) -> ModelSpec:
     """`spec` with every default of `framework` ("torch", "keras" or "flax") set.

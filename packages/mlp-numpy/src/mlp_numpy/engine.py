@@ -1,18 +1,21 @@
 """The NumPy engine: the training data and one network, stepped through batches.
 
 `fit` (training.py) owns the epoch loop; an engine runs the steps of one epoch. One
-training step (`NumpyEngine.step`) on a batch of rows x with one-hot targets y is
+training step (`NumpyEngine.step`) on a batch of rows x with targets y (one-hot rows,
+0/1 labels or values: `mlp_numpy.inputs.training_targets`) is
 
-    trace = forward(x)               backprop.py: z_l = h_{l−1} W_lᵀ + b_l, h_l = g(z_l),
+    trace = forward(x)               network.py: z_l = h_{l−1} W_lᵀ + b_l, h_l = g(z_l),
                                      a = f(z_L) (activations.py)
     loss = L(z_L, a, y)              losses.py, in the training dtype, before the update
-    grads = backward(trace, y)       backprop.py: ∂L/∂W_l and ∂L/∂b_l of every layer,
+    grads = backward(trace, y)       network.py: ∂L/∂W_l and ∂L/∂b_l of every layer,
                                      from δ_L = ∂L/∂z_L (losses.py)
     optimizer.step(w, grads, η)      optimizers.py: every parameter, in one flat array
 
 and nothing else; `train_batches` runs one such step per batch and returns their losses.
 The spec's conventions (`mlp_numpy.conventions`) choose which form of the loss and the
-optimizer those lines compute; "framework" is the plain form, the reference's own.
+optimizer those lines compute: "framework" is the plain form of losses.py and
+optimizers.py, the reference's own; a value naming another framework's form takes it from
+framework_losses.py or framework_optimizers.py.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 from .conventions import resolve
 from .devices import check_device
 from .initializers import initial_layers
-from .inputs import check_inputs, check_labels, one_hot
+from .inputs import check_targets, check_training_inputs, training_targets
 from .layer import Layer
 from .network import MLP
 from .optimizers import make_optimizer
@@ -38,10 +41,10 @@ class NumpyEngine:
         spec = resolve(spec, "numpy")
         network = spec.network
         self.dtype = np.dtype(spec.training.dtype)
-        x = check_inputs(x, network.layers[0])
-        labels = check_labels(labels, len(x), network.num_classes)
+        x = check_training_inputs(x, network.layers[0])
+        labels = check_targets(labels, len(x), network)
         self.x = np.ascontiguousarray(x, dtype=self.dtype)
-        self.y = one_hot(labels, network.num_classes, self.dtype)
+        self.y = training_targets(labels, network, self.dtype)  # (N, K), what a is compared with
         self.net = MLP(network, spec.loss, self.dtype)
         self.net.params.assign(initial_layers(spec) if layers is None else layers)
         self.optimizer = make_optimizer(spec.training.optimizer, self.net.params.flat)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .inputs import one_hot
+from .inputs import training_targets
 from .layer import Layer
 from .network import MLP
 from .spec import Loss, Network
@@ -42,12 +42,13 @@ def check_gradients(
     *,
     eps: float = 1e-6,
 ) -> GradientCheck:
-    """Compare backprop's gradient of `loss` on (x, labels) with central differences (float64)."""
+    """Compare backprop's gradient of `loss` on (x, labels) with central differences
+    (float64); `labels` are what `network.task` trains on (`mlp_numpy.inputs`)."""
     float64 = np.dtype(np.float64)
     net = MLP(network, loss, float64)
     net.params.assign(layers)
     x = np.asarray(x, dtype=np.float64)
-    y = one_hot(labels, network.num_classes, np.float64)
+    y = training_targets(labels, network, np.float64)
 
     def loss_now() -> float:
         return net.loss_value(net.forward(x), y)

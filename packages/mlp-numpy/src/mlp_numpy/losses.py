@@ -1,7 +1,7 @@
 """Losses, each beside its gradient with respect to the logits z (docs/model-spec.md#losses).
 
 `z` are the output layer's pre-activations, `a = f(z)` the network's outputs, `y` the
-one-hot targets, all of shape (N, K). `value` is the batch loss, computed in the
+targets (inputs.py), all of shape (N, K). `value` is the batch loss, computed in the
 arrays' dtype (float32 training reports a float32 loss); `gradient` is ∂L/∂z, where
 backpropagation starts (its division by N or D is a product with 1/N or 1/D, as
 PyTorch's mean reductions compute it).
@@ -16,23 +16,21 @@ Cross-entropy always divides by N. mse passes ∂L/∂a through the output activ
 Jacobian; cross-entropy (with softmax) and bce (with sigmoid) use the fused forms
 above, which never divide by a probability.
 
-`loss.form` selects two frameworks' other forms (docs/model-spec.md#loss-forms), which
-start from the probabilities a instead of the logits:
-
-    clipped_probabilities  (cross_entropy; Keras's from_logits=False)
-        p = a / Σ_k a_k,  q = clip(p, ε, 1 − ε),  ε = 1e-7
-        L = −(1/N) Σ_nk y_nk log q_nk
-        ∂L/∂p = −y / (N q) where ε ≤ p ≤ 1 − ε, else 0
-        ∂L/∂a = (∂L/∂p − Σ_k ∂L/∂p_k p_k) / Σ_k a_k,  then through the softmax
-    clamped_log  (bce; PyTorch's BCELoss on sigmoid outputs)
-        L = −(1/D) Σ [y max(log a, −100) + (1 − y) max(log(1 − a), −100)]
-        ∂L/∂a = (a − y) / max(a (1 − a), 1e-12) / D,  then through the sigmoid
-        (PyTorch's backward ignores the clamp of the log)
+These are the forms from the logits, the reference's own (`loss.form = "logits"`).
+Where another framework's loss starts from the probabilities a instead (Keras's
+`from_logits=False`, PyTorch's `BCELoss`), the spec names that form and
+framework_losses.py computes it (docs/model-spec.md#loss-forms).
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
+
+from .activations import output_activation
+from .conventions import FRAMEWORK
+from .spec import Loss, Network
 
 
 def softplus(z: np.ndarray) -> np.ndarray:
@@ -103,80 +101,27 @@ class BinaryCrossEntropy:
         return (a - y) * (1 / self.divisor(*z.shape))
 
 
-class ClippedCrossEntropy:
-    """Cross-entropy from the softmax outputs clipped to [ε, 1 − ε], as Keras computes it
-    for `from_logits=False` (keras.src.backend.*.nn.categorical_crossentropy)."""
+class BatchLoss(Protocol):
+    """What the network needs of a loss: its value and ∂L/∂z on a batch."""
 
-    name = "cross_entropy"
-    epsilon = 1e-7  # keras.config.epsilon()
+    name: str
 
-    def __init__(self, output) -> None:
-        self.output = output
+    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float: ...
 
-    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
-        """−(1/N) Σ_nk y_nk log clip(a_nk / Σ_k a_nk, ε, 1 − ε)."""
-        p = a / a.sum(axis=1, keepdims=True)
-        q = np.clip(p, self.epsilon, 1 - self.epsilon)
-        return float(-(y * np.log(q)).sum() / len(z))
-
-    def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """∂L/∂z from ∂L/∂p = −y / (N q) inside the clip range (0 outside), through the
-        normalization p = a / Σ a and the softmax."""
-        total = a.sum(axis=1, keepdims=True)
-        p = a / total
-        inside = (p >= self.epsilon) & (p <= 1 - self.epsilon)
-        q = np.clip(p, self.epsilon, 1 - self.epsilon)
-        grad_p = np.where(inside, -y / q, 0.0).astype(a.dtype) / len(z)  # ∂L/∂p
-        grad_a = (grad_p - (grad_p * p).sum(axis=1, keepdims=True)) / total  # ∂L/∂a
-        return self.output.backward(a, grad_a)  # ∂L/∂z = a ⊙ (∂L/∂a − Σ ∂L/∂a_j a_j)
+    def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray: ...
 
 
-class ClampedLogBinaryCrossEntropy:
-    """Binary cross-entropy of the sigmoid outputs with each log clamped at −100, as
-    PyTorch's `BCELoss` computes it, with PyTorch's gradient."""
+def make_loss(loss: Loss, network: Network) -> BatchLoss:
+    """The spec's `loss` for `network`, whose output activation mse (and the probability
+    forms) differentiate through: the forms from the logits above, or, where `loss.form`
+    names another framework's form, that form (framework_losses.py)."""
+    output = output_activation(network.output)
+    if loss.form not in (FRAMEWORK, "logits"):
+        from .framework_losses import make_framework_loss  # that module builds on this one
 
-    name = "bce"
-    log_floor = -100.0
-    denominator_floor = 1e-12  # aten's EPSILON in binary_cross_entropy_backward
-
-    def __init__(self, reduction: str, output) -> None:
-        self.reduction = reduction
-        self.output = output
-
-    def divisor(self, n: int, k: int) -> int:
-        return n * k if self.reduction == "mean" else n
-
-    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
-        """−(1/D) Σ [y max(log a, −100) + (1 − y) max(log(1 − a), −100)]."""
-        with np.errstate(divide="ignore"):  # log 0 = −inf, clamped to −100
-            log_a = np.maximum(np.log(a), self.log_floor)
-            log_not_a = np.maximum(np.log(1 - a), self.log_floor)
-        return float(-(y * log_a + (1 - y) * log_not_a).sum() / self.divisor(*z.shape))
-
-    def gradient(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """∂L/∂a = (a − y) / max(a (1 − a), 1e-12) / D, then ∂L/∂z = ∂L/∂a · a (1 − a)."""
-        scale = 1 / self.divisor(*z.shape)
-        grad_a = scale * (a - y) / np.maximum((1 - a) * a, self.denominator_floor)
-        return self.output.backward(a, grad_a)
-
-
-def make_loss(
-    name: str, reduction: str, output, form: str = "logits"
-) -> (
-    CrossEntropy
-    | MeanSquaredError
-    | BinaryCrossEntropy
-    | ClippedCrossEntropy
-    | ClampedLogBinaryCrossEntropy
-):
-    """The loss called `name` in the spec, in its `form`; `output` is the output activation
-    (for mse and the probability forms)."""
-    if form == "clipped_probabilities":
-        return ClippedCrossEntropy(output)
-    if form == "clamped_log":
-        return ClampedLogBinaryCrossEntropy(reduction, output)
-    if name == "cross_entropy":
+        return make_framework_loss(loss, output)
+    if loss.name == "cross_entropy":
         return CrossEntropy()
-    if name == "mse":
-        return MeanSquaredError(reduction, output)
-    return BinaryCrossEntropy(reduction)
+    if loss.name == "mse":
+        return MeanSquaredError(loss.reduction, output)
+    return BinaryCrossEntropy(loss.reduction)

@@ -13,6 +13,7 @@ from .devices import check_device
 from .engine import make_engine
 from .inputs import check_inputs
 from .layer import Layer
+from .metrics import predicted
 from .network import MLP
 from .preprocessing import Preprocessing, prepare_inputs
 from .spec import Loss, ModelSpec, Network
@@ -39,14 +40,18 @@ class Model:
         self._net.params.assign(layers)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """The network's outputs for the rows of x (probabilities for softmax/sigmoid);
-        raw uint8 images get the model's preprocessing (`mlp_numpy.preprocessing`)."""
+        """The network's outputs a, (N, K), for the rows of x: class probabilities for a
+        classifier (softmax or K sigmoids), P(class 1) in one column for a binary one, the
+        predicted values for regression. Raw uint8 images get the model's preprocessing
+        (`mlp_numpy.preprocessing`); NaN or infinite inputs are refused."""
         x = prepare_inputs(x, self.preprocessing)
         return self._net.predict_proba(check_inputs(x, self.network.layers[0]))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """The class with the largest output, per row."""
-        return self.predict_proba(x).argmax(axis=1)
+        """One prediction per row (`mlp_numpy.metrics.predicted`): the class with the
+        largest output; for a binary classifier 1 where P(class 1) > 0.5, else 0; for
+        regression the values, (N,) for one output and (N, K) for several."""
+        return predicted(self.predict_proba(x), self.network.task)
 
     def layers(self) -> list[Layer]:
         """Copies of the parameters, in the weight-format orientation (out, in)."""
@@ -96,6 +101,11 @@ def train(
     threads: int | None = None,
 ) -> tuple[Model, History]:
     """Train a network on (x, labels) as `spec` says; return the model and its history.
+
+    x: (N, features) real numbers. labels, by `spec.network.task`: class indices 0 … K−1
+    ("classification"), 0 or 1 ("binary"), or real target values, (N,) or (N, K)
+    ("regression"). `test` and `validation` are pairs of the same kinds, checked before
+    the first epoch (`mlp_numpy.inputs`).
 
     NumPy's matrix products run on `threads` BLAS threads; by default on the count set
     by `set_blas_threads`, or on one (`mlp_numpy.threads.DEFAULT_THREADS`, see there).

@@ -89,9 +89,9 @@ class MLP:
     def __init__(self, network: Network, loss: Loss, dtype: DTypeLike) -> None:
         self.network = network
         self.dtype = np.dtype(dtype)
-        self.activation = hidden_activation(network.hidden, network.leaky_slope)
+        self.activation = hidden_activation(network)
         self.output = output_activation(network.output)
-        self.loss = make_loss(loss.name, loss.reduction, self.output, loss.form)
+        self.loss = make_loss(loss, network)
         self.params = Parameters(network, self.dtype)  # W_l, b_l
         self.grads = Parameters(network, self.dtype)  # ∂L/∂W_l, ∂L/∂b_l, written by backward
 
@@ -116,7 +116,7 @@ class MLP:
 
     def backward(self, trace: Trace, y: np.ndarray) -> None:
         """Write ∂L/∂W_l and ∂L/∂b_l of every layer into self.grads, for the batch of
-        `trace` (from `forward`) and its one-hot targets y."""
+        `trace` (from `forward`) and its targets y (`mlp_numpy.inputs.training_targets`)."""
         weights = self.params.weights
         grad_w, grad_b = self.grads.weights, self.grads.biases
         delta = self.loss.gradient(trace.z, trace.a, y)  # δ_L = ∂L/∂z_L

@@ -14,63 +14,50 @@ learning rate and t the number of updates so far including this one:
     adam       m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²
                w ← w − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)
 
-The spec's optimizer conventions (docs/model-spec.md#optimizer-conventions) select
-Keras's forms instead:
-
-    weight_decay_form = "decoupled"   w ← w − η λ w  before the update, instead of g ← g + λ w
-    velocity = "step"                 momentum   v ← μ v − η g;  w ← w + v
-                                      nesterov   v ← μ v − η g;  w ← w + μ v − η g
-    eps_placement = "eps_hat"         adam       w ← w − η_t m / (√v + ε),
-                                                 η_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ)
-    hyperparameter_precision          μ, λ and the β inside βᵗ rounded to
-      = "float32"                     float32 first, as Keras's TensorFlow backend does
+These are the reference's own forms, the papers' and PyTorch's. Where another
+framework's built-in computes another form (Keras's ε̂ and its velocity in units of
+steps, decoupled weight decay, hyperparameters rounded to float32), the spec names it
+and framework_optimizers.py implements it (docs/model-spec.md#conventions).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 
+from .conventions import FRAMEWORK
 from .spec import Optimizer
 
 
-def as_used(value: float, spec: Optimizer) -> float:
-    """A hyperparameter as the update uses it: rounded to float32 under
-    `hyperparameter_precision = "float32"` (where Keras's TensorFlow backend casts a Python
-    float through a float32 tensor, even in float64 training), else exactly."""
-    return float(np.float32(value)) if spec.hyperparameter_precision == "float32" else value
+class UpdateRule(Protocol):
+    """What the engine needs of an optimizer: one update of w from g at rate lr."""
+
+    def step(self, w: np.ndarray, g: np.ndarray, lr: float) -> None: ...
 
 
 class SGD:
     """Stochastic gradient descent, optionally with (Nesterov) momentum."""
 
     def __init__(self, spec: Optimizer, w: np.ndarray) -> None:
-        self.momentum = as_used(spec.momentum, spec)
+        self.momentum = spec.momentum
         self.nesterov = spec.nesterov
-        self.decoupled = spec.weight_decay_form == "decoupled"
-        self.weight_decay = as_used(spec.weight_decay, spec)
-        self.velocity_in_steps = spec.velocity == "step"
+        self.weight_decay = spec.weight_decay
         self.velocity = np.zeros_like(w) if spec.momentum else None
 
     def step(self, w: np.ndarray, g: np.ndarray, lr: float) -> None:
         """One update of the parameters w from their gradient g, at learning rate lr."""
-        if self.weight_decay and self.decoupled:
-            w -= w * self.weight_decay * lr  # w ← w − η λ w, first (as Keras)
-        elif self.weight_decay:
+        if self.weight_decay:
             g = g + self.weight_decay * w  # g ← g + λ w
         v = self.velocity
         if v is None:
             w -= lr * g  # w ← w − η g
-        elif self.velocity_in_steps:  # Keras: the velocity in units of steps
-            v *= self.momentum
-            v -= g * lr  # v ← μ v − η g
-            w += v * self.momentum - g * lr if self.nesterov else v  # w ← w + (μ v − η g), or v
-        else:
-            v *= self.momentum
-            v += g  # v ← μ v + g
-            g = g + self.momentum * v if self.nesterov else v  # the direction g + μ v, or v
-            w -= lr * g  # w ← w − η g
+            return
+        v *= self.momentum
+        v += g  # v ← μ v + g
+        g = g + self.momentum * v if self.nesterov else v  # the direction g + μ v, or v
+        w -= lr * g  # w ← w − η g
 
 
 class Adam:
@@ -84,11 +71,7 @@ class Adam:
 
     def __init__(self, spec: Optimizer, w: np.ndarray) -> None:
         self.beta1, self.beta2, self.eps = spec.beta1, spec.beta2, spec.eps
-        # The β inside the bias corrections' powers βᵗ, which Keras rounds (not 1 − β).
-        self.power_beta1, self.power_beta2 = as_used(spec.beta1, spec), as_used(spec.beta2, spec)
-        self.decoupled = spec.weight_decay_form == "decoupled"
-        self.weight_decay = as_used(spec.weight_decay, spec)
-        self.eps_hat = spec.eps_placement == "eps_hat"
+        self.weight_decay = spec.weight_decay
         self.m = np.zeros_like(w)
         self.v = np.zeros_like(w)
         self.scratch = np.empty_like(w)
@@ -96,36 +79,46 @@ class Adam:
 
     def step(self, w: np.ndarray, g: np.ndarray, lr: float) -> None:
         """One update of the parameters w from their gradient g, at learning rate lr."""
-        m, v, s = self.m, self.v, self.scratch
         self.t += 1
-        if self.weight_decay and self.decoupled:
-            w -= w * self.weight_decay * lr  # w ← w − η λ w, first (as Keras)
-        elif self.weight_decay:
+        if self.weight_decay:
             g = g + self.weight_decay * w  # g ← g + λ w
+        self.update_moments(g)
+        self.descend(w, lr, 1 - self.beta1**self.t, 1 - self.beta2**self.t)
+
+    def update_moments(self, g: np.ndarray) -> None:
+        """m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²."""
+        m, v, s = self.m, self.v, self.scratch
         m *= self.beta1
         np.multiply(g, 1 - self.beta1, out=s)
-        m += s  # m ← β₁ m + (1 − β₁) g
+        m += s
         v *= self.beta2
         np.multiply(g, g, out=s)
         s *= 1 - self.beta2
-        v += s  # v ← β₂ v + (1 − β₂) g²
-        correction1 = 1 - self.power_beta1**self.t
-        correction2 = 1 - self.power_beta2**self.t
-        if self.eps_hat:  # Keras: w ← w − η_t m / (√v + ε), η_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ)
-            np.sqrt(v, out=s)
-            s += self.eps
-            np.divide(m, s, out=s)
-            s *= lr * math.sqrt(correction2) / correction1
-            w -= s
-            return
-        np.sqrt(v, out=s)
+        v += s
+
+    def descend(self, w: np.ndarray, lr: float, correction1: float, correction2: float) -> None:
+        """w ← w − η m̂ / (√v̂ + ε), with the corrections 1 − β₁ᵗ and 1 − β₂ᵗ."""
+        s = self.scratch
+        np.sqrt(self.v, out=s)
         s /= math.sqrt(correction2)
         s += self.eps  # √v̂ + ε
-        np.divide(m, s, out=s)
+        np.divide(self.m, s, out=s)
         s *= lr / correction1  # η m̂ / (√v̂ + ε)
         w -= s
 
 
-def make_optimizer(spec: Optimizer, w: np.ndarray) -> SGD | Adam:
-    """The optimizer of the spec, with its state shaped like the flat parameters `w`."""
-    return Adam(spec, w) if spec.name == "adam" else SGD(spec, w)
+def make_optimizer(spec: Optimizer, parameters: np.ndarray) -> UpdateRule:
+    """The spec's optimizer, with its state shaped like `parameters`, the flat array w of
+    every parameter: the forms above, or, where the spec's conventions name another
+    framework's form, that form (framework_optimizers.py)."""
+    plain = (
+        spec.eps_placement in (FRAMEWORK, "sqrt_v_hat")
+        and spec.velocity in (FRAMEWORK, "gradient")
+        and (not spec.weight_decay or spec.weight_decay_form in (FRAMEWORK, "coupled"))
+        and spec.hyperparameter_precision in (FRAMEWORK, "exact")
+    )
+    if not plain:
+        from .framework_optimizers import make_framework_optimizer  # builds on this module
+
+        return make_framework_optimizer(spec, parameters)
+    return Adam(spec, parameters) if spec.name == "adam" else SGD(spec, parameters)

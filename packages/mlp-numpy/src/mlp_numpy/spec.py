@@ -21,6 +21,9 @@ from typing import Any
 
 from .files import write_atomic
 
+# What the network predicts (docs/model-spec.md#tasks): a class out of K ≥ 2 (softmax or K
+# sigmoid units), one of two classes (one sigmoid unit), or real values (identity outputs).
+TASKS = ("classification", "binary", "regression")
 HIDDEN_ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu")
 OUTPUTS = ("softmax", "sigmoid", "identity")
 LOSSES = ("cross_entropy", "mse", "bce")
@@ -54,6 +57,9 @@ EPS_PLACEMENTS = ("framework", "sqrt_v_hat", "eps_hat")
 VELOCITIES = ("framework", "gradient", "step")
 WEIGHT_DECAY_FORMS = ("framework", "coupled", "decoupled")
 HYPERPARAMETER_PRECISIONS = ("framework", "exact", "float32")
+# The losses each task other than classification trains with (classification: any loss
+# its output allows).
+TASK_LOSSES = {"binary": ("bce", "mse"), "regression": ("mse",)}
 SCHEDULES = ("constant", "piecewise", "step", "cosine")
 DTYPES = ("float32", "float64")
 
@@ -95,13 +101,20 @@ def _check_bool(name: str, value: Any) -> None:
 
 @dataclass(frozen=True)
 class Network:
-    """The architecture: `layers` = (input size, hidden sizes..., output size)."""
+    """The architecture: `layers` = (input size, hidden sizes..., output size), and the
+    `task`, which says what the outputs mean (docs/model-spec.md#tasks):
+
+        "classification"  K ≥ 2 outputs, one per class; labels are class indices 0 … K−1
+        "binary"          one sigmoid output, the probability of class 1; labels are 0 or 1
+        "regression"      K identity outputs; the targets are K real values per sample
+    """
 
     layers: tuple[int, ...]
     hidden: str = "relu"
     output: str = "softmax"
     bias: bool = True
     leaky_slope: float = 0.01
+    task: str = "classification"
 
     def __post_init__(self) -> None:
         if not isinstance(self.layers, list | tuple):
@@ -115,6 +128,26 @@ class Network:
         _check_choice("network.output", self.output, OUTPUTS)
         _check_bool("network.bias", self.bias)
         _check_number("network.leaky_slope", self.leaky_slope, 0.0, 1.0, closed_high=False)
+        _check_choice("network.task", self.task, TASKS)
+        outputs = self.layers[-1]
+        if self.task == "classification" and outputs < 2:
+            _fail(
+                "network.layers",
+                f"a classifier needs one output per class, at least 2, got {outputs}; "
+                'for one sigmoid output on 0/1 labels set task = "binary"',
+            )
+        if self.task == "binary" and (outputs != 1 or self.output != "sigmoid"):
+            _fail(
+                "network.task",
+                '"binary" needs one output unit with output = "sigmoid", '
+                f'got {outputs} with "{self.output}"; with one output per class '
+                'use task = "classification"',
+            )
+        if self.task == "regression" and self.output != "identity":
+            _fail(
+                "network.output",
+                f'task "regression" needs output = "identity", got "{self.output}"',
+            )
 
     @property
     def shapes(self) -> list[tuple[int, int]]:
@@ -123,6 +156,7 @@ class Network:
 
     @property
     def num_classes(self) -> int:
+        """The number of output units (for a classifier, of classes)."""
         return self.layers[-1]
 
 
@@ -337,11 +371,19 @@ class ModelSpec:
                 _fail(name, f"must be a {kind.__name__}")
         if not isinstance(self.training, Training):
             _fail("training", "must be a Training")
-        needs = {"cross_entropy": "softmax", "bce": "sigmoid"}.get(self.loss.name)
+        task, name = self.network.task, self.loss.name
+        losses = TASK_LOSSES.get(task)
+        if losses is not None and name not in losses:
+            choices = " or ".join(f'Loss("{loss}")' for loss in losses)
+            _fail("loss.name", f'task "{task}" trains with {choices}, got "{name}"')
+        needs = {"cross_entropy": "softmax", "bce": "sigmoid"}.get(name)
         if needs is not None and self.network.output != needs:
+            other = {"sigmoid": 'Loss("bce") or Loss("mse")', "identity": 'Loss("mse")'}
             _fail(
                 "loss.name",
-                f'{self.loss.name} needs network.output = "{needs}", got "{self.network.output}"',
+                f'{name} needs network.output = "{needs}", got "{self.network.output}"; '
+                f"with this output use {other.get(self.network.output, repr(needs))}, "
+                "passed as ModelSpec(network, loss=...)",
             )
 
     @classmethod
@@ -379,7 +421,7 @@ class ModelSpec:
         if init["path"] is None:
             del init["path"]
         return {
-            "network": _plain(self.network),
+            "network": network_to_dict(self.network),
             "loss": _plain(self.loss),
             "init": init,
             "training": training,
@@ -392,7 +434,12 @@ def network_from_dict(data: dict[str, Any]) -> Network:
 
 
 def network_to_dict(network: Network) -> dict[str, Any]:
-    return _plain(network)
+    """The `[network]` table. `task` is written only when it is not "classification", so
+    that a classifier's table (and weight file) is the one written before tasks existed."""
+    table = _plain(network)
+    if table["task"] == "classification":
+        del table["task"]
+    return table
 
 
 def _table(value: Any, name: str) -> dict[str, Any]:

@@ -1,14 +1,16 @@
 """The training loop shared by every backend (docs/model-spec.md#the-training-loop).
 
 A backend supplies an `Engine` (its parameters, optimizer state and training data
-on its device); `fit` runs the epochs over it: the batch order, the learning-rate
-schedule, the history, early stopping with best-weights restore, and the
-divergence check are this one piece of code for every framework.
+on its device); `fit` runs the epochs over it: the checks of the test and validation
+data, the batch order, the learning-rate schedule, the history, early stopping with
+best-weights restore, and the divergence check are this one piece of code for every
+framework.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -16,8 +18,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .batches import epoch_batches
+from .inputs import check_targets, check_training_inputs
 from .layer import Layer
-from .metrics import accuracy
+from .metrics import Score, score
 from .spec import ModelSpec
 
 
@@ -44,21 +47,30 @@ class Engine(Protocol):
 
 @dataclass(frozen=True)
 class EpochRecord:
-    """One epoch of training. `epoch` counts from 1; accuracies are None when not measured."""
+    """One epoch of training. `epoch` counts from 1. A classifier's epochs have accuracies
+    (test and validation ones None without those data); a regression network's have the
+    mean squared error and R² in their place (`mlp_numpy.metrics`), its accuracies None."""
 
     epoch: int
     lr: float
     loss: float
-    train_accuracy: float
+    train_accuracy: float | None
     test_accuracy: float | None
     val_accuracy: float | None
     seconds: float
+    train_mse: float | None = None
+    test_mse: float | None = None
+    val_mse: float | None = None
+    train_r2: float | None = None
+    test_r2: float | None = None
+    val_r2: float | None = None
 
 
 @dataclass
 class History:
-    """Every epoch's record; `best_epoch` is the epoch of the best validation accuracy
-    (None without validation data); `stopped_early` tells whether patience ran out."""
+    """Every epoch's record; `best_epoch` is the epoch of the best validation score (the
+    highest accuracy, or for regression the lowest mean squared error; None without
+    validation data); `stopped_early` tells whether patience ran out."""
 
     records: list[EpochRecord] = field(default_factory=list)
     best_epoch: int | None = None
@@ -83,12 +95,20 @@ class DivergenceError(RuntimeError):
         )
 
 
-def _check_data(name: str, data: Any) -> tuple[np.ndarray, np.ndarray]:
+def _check_data(spec: ModelSpec, data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A pair (x, labels) checked as training data (`mlp_numpy.inputs`). Errors of the
+    "test" and "validation" data are the training data's messages after "test: " or
+    "validation: "."""
     if not (isinstance(data, tuple | list) and len(data) == 2):
         raise ValueError(f"{name}: expected a pair (x, labels)")
-    x, labels = np.asarray(data[0]), np.asarray(data[1])
-    if len(x) != len(labels):
-        raise ValueError(f"{name}: {len(x)} samples but {len(labels)} labels")
+    network = spec.network
+    try:
+        x = check_training_inputs(data[0], network.layers[0])
+        labels = check_targets(data[1], len(x), network)
+    except ValueError as error:
+        if name == "train":
+            raise
+        raise ValueError(f"{name}: {error}") from None
     return x, labels
 
 
@@ -103,18 +123,28 @@ def fit(
 ) -> History:
     """Train `engine` for `spec.training.epochs` epochs and return the history.
 
-    `train` must be the data the engine was built on (fit measures training
-    accuracy on it); `progress` is called with each epoch's record.
+    `train` must be the data the engine was built on (fit scores the network on it);
+    `test` and `validation` are checked as it is, before the first epoch. `progress` is
+    called with each epoch's record. A batch size larger than the training set warns
+    once and trains on the whole set in each step.
     """
     config = spec.training
-    x, labels = _check_data("train", train)
-    test = None if test is None else _check_data("test", test)
-    validation = None if validation is None else _check_data("validation", validation)
+    x, labels = _check_data(spec, train, "train")
+    test = None if test is None else _check_data(spec, test, "test")
+    validation = None if validation is None else _check_data(spec, validation, "validation")
     if config.patience and validation is None:
         raise ValueError("training.patience: early stopping needs validation data")
+    if config.batch_size is not None and config.batch_size > len(x):
+        warnings.warn(
+            f"training.batch_size: {config.batch_size} is more than the {len(x)} training "
+            'samples, so every step trains on all of them (as batch_size = None, "full")',
+            stacklevel=2,
+        )
+    task = spec.network.task
     eval_size = config.train_eval_size or len(x)
     history = History()
-    best_accuracy, best_layers = -1.0, None
+    best: float | None = None
+    best_layers = None
     for epoch in range(config.epochs):
         lr = config.schedule.lr_at(epoch, config.epochs)
         batches = epoch_batches(
@@ -130,20 +160,29 @@ def fit(
         seconds = time.perf_counter() - start
         _check_divergence(engine, losses, epoch, lr)
         sizes = batches.sizes()
+        on_train = score(engine.predict_proba(x[:eval_size]), labels[:eval_size], task)
+        on_test, on_validation = _score_on(engine, test, task), _score_on(engine, validation, task)
         record = EpochRecord(
             epoch=epoch + 1,
             lr=lr,
             loss=float((losses * sizes).sum() / sizes.sum()),
-            train_accuracy=accuracy(engine.predict_proba(x[:eval_size]), labels[:eval_size]),
-            test_accuracy=_accuracy_on(engine, test),
-            val_accuracy=_accuracy_on(engine, validation),
+            train_accuracy=on_train.accuracy,
+            test_accuracy=on_test.accuracy,
+            val_accuracy=on_validation.accuracy,
             seconds=seconds,
+            train_mse=on_train.mse,
+            test_mse=on_test.mse,
+            val_mse=on_validation.mse,
+            train_r2=on_train.r2,
+            test_r2=on_test.r2,
+            val_r2=on_validation.r2,
         )
         history.records.append(record)
         if progress is not None:
             progress(record)
-        if record.val_accuracy is not None and record.val_accuracy > best_accuracy:
-            best_accuracy, history.best_epoch = record.val_accuracy, record.epoch
+        validated = _validation_score(record)
+        if validated is not None and (best is None or validated > best):
+            best, history.best_epoch = validated, record.epoch
             if config.patience:
                 best_layers = engine.get_layers()
         elif config.patience and record.epoch - (history.best_epoch or 0) >= config.patience:
@@ -154,8 +193,16 @@ def fit(
     return history
 
 
-def _accuracy_on(engine: Engine, data: tuple[np.ndarray, np.ndarray] | None) -> float | None:
-    return None if data is None else accuracy(engine.predict_proba(data[0]), data[1])
+def _score_on(engine: Engine, data: tuple[np.ndarray, np.ndarray] | None, task: str) -> Score:
+    return Score() if data is None else score(engine.predict_proba(data[0]), data[1], task)
+
+
+def _validation_score(record: EpochRecord) -> float | None:
+    """The number early stopping maximizes: the validation accuracy, or for regression
+    minus the validation mean squared error (None without validation data)."""
+    if record.val_mse is not None:
+        return -record.val_mse
+    return record.val_accuracy
 
 
 def _check_divergence(engine: Engine, losses: np.ndarray, epoch: int, lr: float) -> None:

@@ -3,7 +3,7 @@
 `mlp_numpy.training.fit` drives it through the Engine protocol (docs/model-spec.md): each
 call of `train_batches` is one `model.fit` epoch over the given order of samples,
 
-    model = Sequential(Dense …)                         model.py, weights from the spec
+    model = Sequential(Dense …)                         network.py, weights from the spec
     model.compile(optimizer, loss, jit_compile=True,    optimizers.py, losses.py
                   steps_per_execution=…)
     optimizer.learning_rate = η                         the epoch's rate, as Keras's
@@ -19,23 +19,25 @@ read once per epoch (`StepLossSequential`): no per-step Python callback.
 """
 
 import time
+from collections.abc import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from mlp_numpy import Layer
-from mlp_numpy.conventions import resolve
+from mlp_numpy.conventions import ConventionError, resolve
 from mlp_numpy.initializers import initial_layers
 from mlp_numpy.inputs import check_inputs, check_labels, one_hot
 from mlp_numpy.layer import check_layers
 from mlp_numpy.spec import ModelSpec
 
+from .activations import output_activation
 from .devices import resolve_device, set_tf32
 from .initializers import framework_layers
-from .losses import from_logits, make_loss
-from .model import OUTPUT_ACTIVATIONS, dense_layers, keras_floatx, sequential
-from .optimizers import ConventionError, make_optimizer
+from .losses import from_logits, loss_weight, make_loss
+from .network import MLP, dense_layers, keras_floatx
+from .optimizers import make_optimizer
 
 STEPS_PER_EXECUTION = 100  # one epoch in one execution was measured slower (README)
 
@@ -119,22 +121,26 @@ class TFEngine:
             self._x = tf.constant(x.astype(dtype, copy=False))
             self._y = tf.constant(one_hot(labels, network.num_classes, dtype))
         with tf.device(self.tf_device), keras_floatx(dtype):
-            plain = sequential(network, layers, dtype, logits=from_logits(spec.loss))
+            plain = MLP(network, layers, dtype, logits=from_logits(spec.loss))
             self.model = StepLossSequential([keras.Input((network.layers[0],)), *plain.layers])
             self._step_losses = tf.Variable(
                 tf.zeros(len(x), tf.float64), trainable=False, name="step_losses"
             )
             self.model.step_losses = self._step_losses
-            loss, weight = make_loss(spec.loss, network)
+            loss = make_loss(spec.loss, network)
+            weight = loss_weight(spec.loss, network)
+            optimizer = make_optimizer(spec.training.optimizer, self.model.trainable_variables)
             self.model.compile(
-                optimizer=make_optimizer(spec.training.optimizer, dtype),
+                optimizer=optimizer,
                 loss=loss,
                 loss_weights=None if weight == 1 else [weight],
                 jit_compile=jit_compile,
                 steps_per_execution=steps_per_execution,
             )
         self.optimizer: keras.optimizers.Optimizer = self.model.optimizer
-        output = None if not from_logits(spec.loss) else OUTPUT_ACTIVATIONS[network.output]
+        output: Callable | None = None
+        if from_logits(spec.loss):
+            output = output_activation(network.output)
         self._predict = tf.function(
             lambda x: self.model(x) if output is None else output(self.model(x)),
             input_signature=[tf.TensorSpec([None, network.layers[0]], dtype)],
@@ -150,7 +156,6 @@ class TFEngine:
         if n % batch_size and not drop_last:
             sizes.append(n % batch_size)
         weights = [v.numpy() for v in self.model.trainable_variables]
-        self.optimizer.build(self.model.trainable_variables)
         state = [v.numpy() for v in self.optimizer.variables]
         order = np.concatenate([np.arange(size) for size in sizes])
         self._fit(order, batch_size, lr=0.0)
@@ -215,3 +220,37 @@ class TFEngine:
             layer.kernel.assign(np.asarray(weight, self.spec.training.dtype).T)
             if bias is not None:
                 layer.bias.assign(np.asarray(bias, self.spec.training.dtype))
+
+
+def make_engine(
+    spec: ModelSpec,
+    x: np.ndarray,
+    labels: np.ndarray,
+    *,
+    layers: list[Layer] | None = None,
+    device: str = "auto",
+    deterministic: bool = False,
+    jit_compile: bool = True,
+    steps_per_execution: int = STEPS_PER_EXECUTION,
+) -> TFEngine:
+    """An engine holding the training data (cast to the spec's dtype) and the compiled Keras
+    model on `device` ("auto", "cpu" or "gpu"), starting from `layers` or, when None, from
+    `mlp_numpy.initializers.initial_layers(spec)`.
+
+    `deterministic=True` switches on TensorFlow's op determinism for the whole process
+    (under which Keras compiles models without XLA).
+    `jit_compile` and `steps_per_execution` go to `model.compile`: XLA (the default) fuses
+    each step into a few kernels, and each call into the compiled function runs up to
+    `steps_per_execution` steps. Raises `ConventionError` for a convention Keras has no
+    built-in for (`optimizers`, `losses`). The device used is `engine.device`.
+    """
+    return TFEngine(
+        spec,
+        x,
+        labels,
+        layers=layers,
+        device=device,
+        deterministic=deterministic,
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
+    )

@@ -24,7 +24,7 @@ import keras
 from mlp_numpy import Layer
 from mlp_numpy.spec import ModelSpec, SpecError
 
-from .model import dense_layers, keras_floatx
+from .network import dense_layers, keras_floatx
 
 KERNEL_INITIALIZERS = {
     "xavier_uniform": lambda: keras.initializers.GlorotUniform(),

@@ -6,21 +6,21 @@
 
 Cross-entropy and bce take the logits, as Keras recommends: the model's last `Dense` has
 no activation and Keras fuses the softmax (sigmoid) into the loss, which is stable and
-never clips a probability (`from_logits=False` clips to [1e-7, 1 − 1e-7]). mse compares
-the outputs, so the model ends in the spec's output activation. The Keras tutorial's form,
-a softmax output with `CategoricalCrossentropy()`, is the same computation on TensorFlow:
-Keras takes the logits back from the softmax (docs/model-spec.md#loss-forms); the other
-`loss.form` values have no Keras built-in and raise `ConventionError`. Keras's losses average
-over the last axis and then over the batch; the spec's reduction "sum_outputs" (sum over
-the K outputs, mean over the samples) is that mean times K, which `model.compile` applies
-as the loss weight.
+never clips a probability. mse compares the outputs, so the model ends in the spec's
+output activation. Keras's losses average over the last axis and then over the batch; the
+spec's reduction "sum_outputs" (sum over the K outputs, mean over the samples) is that
+mean times K, which `model.compile` applies as the loss weight (`loss_weight`).
+
+`loss.form` (docs/model-spec.md#loss-forms): the Keras tutorial's form, a softmax output
+with `CategoricalCrossentropy()`, is the "logits" form on TensorFlow, where Keras takes the
+logits back from the softmax. The other forms have no Keras built-in on TensorFlow and
+raise `ConventionError`.
 """
 
 import keras
 
+from mlp_numpy.conventions import ConventionError
 from mlp_numpy.spec import Loss, Network
-
-from .optimizers import ConventionError
 
 
 def from_logits(loss: Loss) -> bool:
@@ -29,8 +29,8 @@ def from_logits(loss: Loss) -> bool:
     return loss.name in ("cross_entropy", "bce")
 
 
-def make_loss(loss: Loss, network: Network) -> tuple[keras.losses.Loss, float]:
-    """The Keras loss of the spec and the loss weight that gives the spec's reduction.
+def make_loss(loss: Loss, network: Network) -> keras.losses.Loss:
+    """The Keras loss of the spec's `loss` for `network`.
 
     Keras computes the loss in `keras.config.floatx()` at the time this is called, unless
     that differs from the training dtype: the engine calls it with floatx set to it.
@@ -48,8 +48,14 @@ def make_loss(loss: Loss, network: Network) -> tuple[keras.losses.Loss, float]:
             'instead of clamping the log at −100 (PyTorch\'s BCELoss); use form = "logits"'
         )
     if loss.name == "cross_entropy":
-        return keras.losses.CategoricalCrossentropy(from_logits=True), 1.0
-    weight = float(network.num_classes) if loss.reduction == "sum_outputs" else 1.0
+        return keras.losses.CategoricalCrossentropy(from_logits=True)
     if loss.name == "bce":
-        return keras.losses.BinaryCrossentropy(from_logits=True), weight
-    return keras.losses.MeanSquaredError(), weight
+        return keras.losses.BinaryCrossentropy(from_logits=True)
+    return keras.losses.MeanSquaredError()
+
+
+def loss_weight(loss: Loss, network: Network) -> float:
+    """The weight `model.compile` gives the Keras loss for the spec's reduction: K for
+    "sum_outputs" of the element-wise losses, else 1."""
+    elementwise = loss.name != "cross_entropy"
+    return float(network.num_classes) if elementwise and loss.reduction == "sum_outputs" else 1.0

@@ -1,13 +1,10 @@
-"""`Model`: a trained network as a Keras `Sequential` of `Dense` layers, which predicts,
-saves in the shared weight format and exports itself as a native Keras model.
-
-A `Dense` layer computes `z = h W + b` with a kernel `W` of shape `(in, out)`: the weight
-format's `(out, in)` matrix, transposed.
+"""`Model`: a trained network as a Keras `Sequential` of `Dense` layers (`network.MLP`),
+which predicts, saves in the shared weight format and exports itself as a native Keras
+model; `train` makes one, `load` reads one from a weight file written by any backend.
 """
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -20,66 +17,14 @@ from mlp_numpy.inputs import check_inputs
 from mlp_numpy.layer import check_layers
 from mlp_numpy.preprocessing import Preprocessing, prepare_inputs
 from mlp_numpy.spec import ModelSpec, Network
+from mlp_numpy.training import EpochRecord, History, fit
 from mlp_numpy.weights import load_weights, save_weights
 
+from .activations import output_activation
 from .devices import resolve_device
+from .engine import make_engine
 from .losses import from_logits
-
-OUTPUT_ACTIVATIONS = {"softmax": keras.activations.softmax, "sigmoid": keras.activations.sigmoid}
-
-
-@contextmanager
-def keras_floatx(dtype: str) -> Iterator[None]:
-    """Keras's default float type set to `dtype` for the block (then put back).
-
-    Keras builds a layer's weights, a loss's arithmetic and an optimizer's learning rate in
-    `keras.config.floatx()`; building a float64 model inside this block makes all three
-    float64, as `keras.config.set_floatx("float64")` would for the whole process.
-    """
-    previous = keras.config.floatx()
-    keras.config.set_floatx(dtype)
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(previous)
-
-
-def sequential(
-    network: Network, layers: list[Layer], dtype: str, *, logits: bool = False
-) -> keras.Sequential:
-    """A `keras.Sequential` of `Dense` layers (a `LeakyReLU` layer after each hidden one
-    for "leaky_relu") holding `layers`, in `dtype`. With `logits`, the last layer has no
-    activation: the model outputs z_L, for a Keras loss `from_logits=True`."""
-    check_layers(network, layers)
-    hidden = None if network.hidden == "leaky_relu" else network.hidden
-    output = None if logits or network.output == "identity" else network.output
-    model = keras.Sequential([keras.Input((network.layers[0],), dtype=dtype)])
-    last = len(layers) - 1
-    for i, (weight, bias) in enumerate(layers):
-        dense = keras.layers.Dense(
-            weight.shape[0],
-            activation=output if i == last else hidden,
-            use_bias=bias is not None,
-            dtype=dtype,
-        )
-        model.add(dense)
-        kernel = np.asarray(weight, dtype).T  # (out, in) → (in, out)
-        dense.set_weights([kernel] if bias is None else [kernel, np.asarray(bias, dtype)])
-        if i < last and network.hidden == "leaky_relu":
-            model.add(keras.layers.LeakyReLU(negative_slope=network.leaky_slope, dtype=dtype))
-    return model
-
-
-def dense_layers(model: keras.Model) -> list[Layer]:
-    """The parameters of the model's `Dense` layers, in the weight format: weights (out, in)."""
-    return [
-        Layer(
-            dense.kernel.numpy().T.copy(),
-            dense.bias.numpy().copy() if dense.use_bias else None,
-        )
-        for dense in model.layers
-        if isinstance(dense, keras.layers.Dense)
-    ]
+from .network import MLP, dense_layers
 
 
 class Model:
@@ -118,9 +63,9 @@ class Model:
         logits = keras_model is not None and spec is not None and from_logits(spec.loss)
         if keras_model is None:
             with tf.device(self.tf_device):
-                keras_model = sequential(network, layers, dtype.name)
+                keras_model = MLP(network, layers, dtype.name)
         self.keras_model = keras_model
-        output = OUTPUT_ACTIVATIONS.get(network.output) if logits else None
+        output = output_activation(network.output) if logits else None
         self._forward = tf.function(
             lambda x: keras_model(x) if output is None else output(keras_model(x)),
             input_signature=[tf.TensorSpec([None, network.layers[0]], dtype)],
@@ -160,7 +105,7 @@ class Model:
     def to_keras(self) -> keras.Model:
         """The network as a new Keras `Sequential` of `Dense` layers ending in the output
         activation, holding these weights (uncompiled)."""
-        return sequential(self.network, self.layers(), self.dtype.name)
+        return MLP(self.network, self.layers(), self.dtype.name)
 
     def save_keras(self, path: str | os.PathLike[str]) -> None:
         """Write `to_keras()` as a native `.keras` file, atomically (load it with
@@ -178,3 +123,41 @@ def load(path: str | os.PathLike[str], *, device: str = "auto") -> Model:
     model = Model(weights.network, weights.layers, weights.spec, device=device)
     model.preprocessing = weights.preprocessing
     return model
+
+
+def train(
+    spec: ModelSpec,
+    x: np.ndarray,
+    labels: np.ndarray,
+    *,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    layers: list[Layer] | None = None,
+    progress: Callable[[EpochRecord], None] | None = None,
+    device: str = "auto",
+    deterministic: bool = False,
+    jit_compile: bool = True,
+) -> tuple[Model, History]:
+    """Train a network on (x, labels) as `spec` says; return the model and its history.
+
+    The epoch loop is `mlp_numpy.training.fit`, shared by every backend (the schedule, early
+    stopping with the best weights restored, the divergence check); each epoch is one
+    `model.fit`. The model holds the compiled `keras.Model` it trained (`keras_model`), on
+    the device the engine used.
+    """
+    engine = make_engine(
+        spec,
+        x,
+        labels,
+        layers=layers,
+        device=device,
+        deterministic=deterministic,
+        jit_compile=jit_compile,
+    )
+    history = fit(
+        engine, spec, train=(x, labels), test=test, validation=validation, progress=progress
+    )
+    model = Model(
+        spec.network, engine.get_layers(), spec, device=engine.device, keras_model=engine.model
+    )
+    return model, history

@@ -15,7 +15,6 @@ from .devices import devices, resolve_device
 from .engine import TorchEngine, make_engine
 from .model import Model, load, train
 from .network import MLP
-from .optimizers import make_optimizer
 
 __all__ = [
     "MLP",
@@ -24,7 +23,6 @@ __all__ = [
     "devices",
     "load",
     "make_engine",
-    "make_optimizer",
     "resolve_device",
     "train",
 ]

@@ -7,7 +7,7 @@ Hidden layers apply g element-wise after each linear layer but the last:
     sigmoid     g(z) = 1 / (1 + e^(−z))                 nn.Sigmoid
     tanh        g(z) = tanh z                           nn.Tanh
 
-The output function f turns the logits z into the network's outputs a = f(z):
+The output activation f turns the logits z into the network's outputs a = f(z):
 
     softmax     a_k = e^(z_k) / Σ_j e^(z_j), per row    nn.Softmax(dim=1)
     sigmoid     a = 1 / (1 + e^(−z))                    nn.Sigmoid
@@ -37,8 +37,8 @@ def hidden_activation(network: Network) -> nn.Module:
     raise ValueError(f"network.hidden: unknown activation {name!r}")
 
 
-def output_function(name: str) -> nn.Module:
-    """f, the output function called `name` in the spec."""
+def output_activation(name: str) -> nn.Module:
+    """f, the output activation called `name` in the spec."""
     if name == "softmax":
         return nn.Softmax(dim=1)
     if name == "sigmoid":

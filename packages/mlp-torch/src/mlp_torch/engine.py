@@ -35,7 +35,7 @@ from mlp_numpy.spec import ModelSpec
 
 from .devices import check_dtype, resolve_device, set_tf32
 from .initializers import framework_layers
-from .losses import loss_function, targets
+from .losses import make_loss, targets
 from .network import MLP, load_layers, module_layers
 from .optimizers import make_optimizer
 
@@ -71,14 +71,14 @@ class TorchEngine:
         self.module = MLP(network, dtype=self.dtype, device=self.device)
         if layers is None:
             drawn_by_torch = spec.init.draw == "framework" and spec.init.scheme != "file"
-            layers = framework_layers(spec, self.dtype) if drawn_by_torch else initial_layers(spec)
+            layers = framework_layers(spec) if drawn_by_torch else initial_layers(spec)
         self.set_layers(layers)
         # batch_order = "framework": a DataLoader's RandomSampler order, from this generator.
         self.generator = torch.Generator().manual_seed(spec.training.seed)
         self.optimizer = make_optimizer(
             spec.training.optimizer, self.module.parameters(), fused=fused
         )
-        self.loss = loss_function(spec.loss, network.output)
+        self.loss = make_loss(spec.loss, network)
         self.mixed_precision = mixed_precision
         self.compiled = compile_mode is not None
         self.forward = (

@@ -35,9 +35,11 @@ WEIGHT_INITIALIZERS: dict[str, Callable[[Tensor], object]] = {
 }
 
 
-def framework_layers(spec: ModelSpec, dtype: torch.dtype) -> list[Layer]:
-    """The initial parameters PyTorch draws for `spec`'s network, seeded by its seed."""
+def framework_layers(spec: ModelSpec) -> list[Layer]:
+    """The initial parameters PyTorch draws for `spec`'s network, seeded by its seed, in
+    its training dtype."""
     init, network = spec.init, spec.network
+    dtype = getattr(torch, spec.training.dtype)
     if init.scheme != "fan_in_uniform" and init.scheme not in WEIGHT_INITIALIZERS:
         raise SpecError(f'init.draw: "framework" has no PyTorch initializer for "{init.scheme}"')
     if init.scheme != "fan_in_uniform" and network.bias and init.bias == "like_weights":

@@ -2,7 +2,7 @@
 
 Layer l computes `h_l = g(h_{l-1} W_lᵀ + b_l)`, with g the hidden activation, except the
 last, whose pre-activation z (the logits) is what `forward` returns, as PyTorch modules
-trained with `F.cross_entropy` do; `probabilities` applies the output function, a = f(z).
+trained with `F.cross_entropy` do; `probabilities` applies the output activation, a = f(z).
 `nn.Linear.weight` has the shape (out_features, in_features) of the weight format, so
 weights copy between the two as they are.
 """
@@ -19,12 +19,12 @@ from mlp_numpy import Layer
 from mlp_numpy.layer import check_layers
 from mlp_numpy.spec import Network
 
-from .activations import hidden_activation, output_function
+from .activations import hidden_activation, output_activation
 
 
 class MLP(nn.Module):
     """A multilayer perceptron built from a spec's `Network`: every layer size, the hidden
-    activation (with its `leaky_slope`), the output function and the bias setting."""
+    activation (with its `leaky_slope`), the output activation and the bias setting."""
 
     def __init__(
         self,
@@ -40,7 +40,7 @@ class MLP(nn.Module):
             for n_out, n_in in network.shapes
         )
         self.activation = hidden_activation(network)
-        self.output = output_function(network.output)
+        self.output = output_activation(network.output)
 
     def forward(self, x: Tensor) -> Tensor:
         """z, the logits: the last layer's pre-activation."""

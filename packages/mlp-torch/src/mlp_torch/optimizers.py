@@ -11,9 +11,15 @@ decay (coupled, as torch.optim's `weight_decay`: g ← g + λ w first):
                w ← w − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)
                                                          Adam(betas=(β₁, β₂), eps=ε)
 
-These are the spec's formulas (docs/model-spec.md#optimizers) and mlp-numpy's; the parity
-tests check torch.optim against mlp-numpy step by step. The learning rate lives in each
-param group's `lr`, which the engine sets every epoch from the spec's schedule.
+and with `weight_decay_form = "decoupled"`, Adam is `AdamW`: w ← w − η λ w before the
+Adam step. These are torch.optim's built-ins, in the spec's conventions
+(docs/model-spec.md#conventions): ε added to √v̂ ("sqrt_v_hat"), the velocity in units of
+gradients ("gradient"), coupled weight decay, hyperparameters used as given ("exact").
+A spec that pins a convention torch.optim has no built-in for gets `ConventionError`,
+naming the field: Keras's ε̂, its velocity in units of steps, decoupled decay with
+momentum, and float32-rounded hyperparameters in float64 training. The learning rate
+lives in each param group's `lr`, which the engine sets every epoch from the spec's
+schedule.
 """
 
 from __future__ import annotations
@@ -23,71 +29,73 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor
 
-from mlp_numpy.conventions import ConventionError
+from mlp_numpy.conventions import ConventionError, changed_by_float32
 from mlp_numpy.spec import Optimizer
 
 
-def check_conventions(spec: Optimizer) -> None:
-    """Raise ConventionError, naming the field, for a convention torch.optim cannot express:
-    Keras's ε̂ placement, the velocity in step units, float32-rounded hyperparameters, and
-    decoupled weight decay for SGD with momentum (Adam's is `torch.optim.AdamW`)."""
+def check_conventions(spec: Optimizer, dtype: torch.dtype) -> None:
+    """Raise ConventionError, naming the field, for a convention torch.optim has no
+    built-in for, in training of `dtype`."""
     field = "training.optimizer"
     if spec.name == "adam" and spec.eps_placement == "eps_hat":
         raise ConventionError(
-            f'{field}.eps_placement: torch.optim.Adam adds ε to √v̂; "eps_hat" (Keras) has no '
-            "torch.optim built-in"
+            f'{field}.eps_placement: torch.optim.Adam adds ε to √v̂; "eps_hat" (Keras\'s ε '
+            "before the bias correction) has no torch.optim built-in"
         )
     if spec.name == "sgd" and spec.momentum and spec.velocity == "step":
         raise ConventionError(
-            f'{field}.velocity: torch.optim.SGD keeps the velocity in gradient units; "step" '
-            "(Keras) has no torch.optim built-in"
+            f"{field}.velocity: torch.optim.SGD keeps the velocity in units of gradients; "
+            '"step" (Keras\'s) has no torch.optim built-in'
         )
-    if spec.hyperparameter_precision == "float32":
+    rounded = changed_by_float32(spec)
+    if dtype == torch.float64 and spec.hyperparameter_precision == "float32" and rounded:
+        name, (exact, float32) = next(iter(rounded.items()))
         raise ConventionError(
-            f"{field}.hyperparameter_precision: torch.optim uses the hyperparameters as given; "
-            '"float32" (Keras\'s TensorFlow backend) has no torch.optim built-in'
+            f"{field}.hyperparameter_precision: torch.optim uses {name} = {exact!r} as given "
+            f'in float64 training; "float32" ({float32!r}, Keras\'s TensorFlow backend) has no '
+            "torch.optim built-in"
         )
     decoupled = spec.weight_decay and spec.weight_decay_form == "decoupled"
     if decoupled and spec.name == "sgd" and spec.momentum:
         raise ConventionError(
-            f'{field}.weight_decay_form: torch.optim.SGD\'s weight_decay is coupled; "decoupled" '
-            "with momentum has no torch.optim built-in"
+            f"{field}.weight_decay_form: torch.optim.SGD's weight_decay is coupled; "
+            '"decoupled" with momentum has no torch.optim built-in'
         )
 
 
 def make_optimizer(
-    spec_optimizer: Optimizer,
-    params: Iterable[Tensor],
-    *,
-    lr: float = 0.001,
-    fused: bool | None = None,
+    spec: Optimizer, parameters: Iterable[Tensor], *, fused: bool | None = None
 ) -> torch.optim.Optimizer:
-    """`torch.optim.SGD` or `torch.optim.Adam` over `params`, configured by the spec.
+    """`torch.optim.SGD`, `Adam` or `AdamW` over `parameters`, configured by the spec, at
+    learning rate 0 until the engine sets the epoch's rate.
 
     `fused` is torch.optim's own choice of implementation: None is its default (a loop over
     the parameters on CPU, `foreach` kernels on CUDA), True one fused kernel per parameter.
-    It changes the speed, not the formula.
+    It changes the speed, not the formula. Raises ConventionError for a convention
+    torch.optim has no built-in for (module docstring).
     """
-    check_conventions(spec_optimizer)
-    decoupled = spec_optimizer.weight_decay_form == "decoupled" and spec_optimizer.weight_decay
-    if spec_optimizer.name == "adam":
+    parameters = list(parameters)
+    check_conventions(spec, parameters[0].dtype)
+    # For plain SGD, decoupled decay, w − η λ w − η g, is the coupled update w − η (g + λ w).
+    decoupled = spec.weight_decay_form == "decoupled" and spec.weight_decay
+    if spec.name == "adam":
         # Decoupled decay is AdamW's w ← w − η λ w before the Adam step; coupled is Adam's.
         adam = torch.optim.AdamW if decoupled else torch.optim.Adam
         return adam(
-            params,
-            lr=lr,
-            betas=(spec_optimizer.beta1, spec_optimizer.beta2),
-            eps=spec_optimizer.eps,
-            weight_decay=spec_optimizer.weight_decay,
+            parameters,
+            lr=0.0,
+            betas=(spec.beta1, spec.beta2),
+            eps=spec.eps,
+            weight_decay=spec.weight_decay,
             fused=fused,
         )
-    if spec_optimizer.name == "sgd":
+    if spec.name == "sgd":
         return torch.optim.SGD(
-            params,
-            lr=lr,
-            momentum=spec_optimizer.momentum,
-            nesterov=spec_optimizer.nesterov,
-            weight_decay=spec_optimizer.weight_decay,
+            parameters,
+            lr=0.0,
+            momentum=spec.momentum,
+            nesterov=spec.nesterov,
+            weight_decay=spec.weight_decay,
             fused=fused,
         )
-    raise ValueError(f"training.optimizer.name: unknown optimizer {spec_optimizer.name!r}")
+    raise ValueError(f"training.optimizer.name: unknown optimizer {spec.name!r}")
