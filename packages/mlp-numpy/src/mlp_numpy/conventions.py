@@ -93,7 +93,7 @@ TASKS: dict[str, tuple[str, ...]] = {
     "numpy": ("classification", "binary", "regression"),
     "torch": ("classification",),
     "tf": ("classification",),
-    "jax": ("classification",),
+    "jax": ("classification", "binary", "regression"),
 }
 
 
