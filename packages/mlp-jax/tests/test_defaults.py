@@ -16,11 +16,12 @@ import pytest
 from flax import nnx
 
 import mlp_jax
+from mlp_jax import backend
 from mlp_jax.devices import training_dtype
 from mlp_jax.initializers import framework_layers
 from mlp_jax.network import MLP, module_layers
 from mlp_numpy.conventions import resolve
-from mlp_numpy.defaults import with_defaults
+from mlp_numpy.defaults import DEFAULTS, with_defaults
 from mlp_numpy.engine import NumpyEngine
 from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import Init, ModelSpec, Network, Optimizer, SpecError, Training
@@ -195,3 +196,18 @@ def test_the_flax_set_runs_for_sgd_too():
     engine = mlp_jax.make_engine(spec, x, labels, device="cpu")
     losses = engine.train_batches(np.arange(N), BATCH, 0.05)
     assert losses.shape == (10,) and np.isfinite(losses).all()
+
+
+def test_installed_defaults_are_read_from_flax_and_optax():
+    defaults = backend.installed_defaults()
+    flax = DEFAULTS["flax"]
+    assert defaults["eps"].value == flax["training"]["optimizer"]["eps"]
+    decay = flax["training"]["optimizer"]["weight_decay"]  # optax.adamw's default λ
+    assert defaults["weight_decay_form"].value.endswith(f"λ = {decay} by default")
+    # nnx.Linear's lecun_normal, measured: a standard deviation of 1/√fan_in, truncated
+    # at 2 / 0.8796 of it; zero biases
+    init = defaults["init"].value
+    std, largest = (float(part.split(", ")[0]) for part in init.split("= ")[1:3])
+    assert std == pytest.approx(1.0, abs=0.02) and 2.2 < largest < 2 / 0.87962566103423978
+    assert init.endswith("bias zeros")
+    assert all(reading.source for reading in defaults.values())

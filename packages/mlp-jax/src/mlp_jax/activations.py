@@ -49,7 +49,7 @@ def hidden_activation(network: Network) -> Activation:
     raise ValueError(f"network.hidden: unknown activation {name!r}")
 
 
-def output_function(name: str) -> Activation:
+def output_activation(name: str) -> Activation:
     """f, the output function called `name` in the spec."""
     if name == "softmax":
         return nnx.softmax

@@ -1,4 +1,9 @@
-"""mlp-jax as a backend (`mlp_numpy.backends.Backend`), registered under "jax"."""
+"""mlp-jax as a backend (`mlp_numpy.backends.Backend`), registered under "jax".
+
+Besides the training API (`make_engine`, `train`, `load`, `devices`), what a comparison
+needs to know of JAX: its threads, its GPU, Flax's and Optax's installed defaults, and the
+two loops `mlp-compare bench` times beside the engine.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +50,8 @@ __all__ = [
 
 
 def framework_version() -> str:
-    return f"jax {jax.__version__}, flax {flax.__version__}, optax {optax.__version__}"
+    """JAX's version, Flax's and Optax's in brackets."""
+    return f"{jax.__version__} (Flax {flax.__version__}, Optax {optax.__version__})"
 
 
 def thread_settings() -> dict[str, int | None]:
@@ -54,7 +60,8 @@ def thread_settings() -> dict[str, int | None]:
 
 
 def installed_defaults() -> dict[str, DefaultReading]:
-    """Flax's and Optax's defaults, read from the installed packages."""
+    """Flax's and Optax's defaults (`mlp_numpy.defaults.ROWS`), read from the installed
+    packages: signatures, nnx.Linear's draw measured, the formulas named where they are."""
     adamw = inspect.signature(optax.adamw).parameters
     linear = nnx.Linear(400, 300, rngs=nnx.Rngs(0))
     assert linear.bias is not None  # use_bias=True, nnx.Linear's default
@@ -77,9 +84,9 @@ def installed_defaults() -> dict[str, DefaultReading]:
             f"{inspect.signature(optax.adam).parameters['eps_root'].default}",
             "the formula in optax/_src/transform.py scale_by_adam",
         ),
-        "weight_decay": DefaultReading(
-            adamw["weight_decay"].default,
-            "inspect.signature(optax.adamw) weight_decay (decoupled: −η λ w)",
+        "weight_decay_form": DefaultReading(
+            f"decoupled, −η λ w; λ = {adamw['weight_decay'].default} by default",
+            "the formula in optax/_src/alias.py adamw; inspect.signature(optax.adamw) weight_decay",
         ),
         "velocity": DefaultReading(
             "v ← g + μv", "the formula in optax/_src/transform.py trace (optax.sgd)"
@@ -90,8 +97,8 @@ def installed_defaults() -> dict[str, DefaultReading]:
         "loss_form": DefaultReading(
             "from logits", "optax.softmax_cross_entropy_with_integer_labels takes logits"
         ),
-        "shuffle": DefaultReading(
-            "jax.random.permutation", "JAX has no data loader: the loop shuffles"
+        "batch_order": DefaultReading(
+            "jax.random.permutation", "JAX has no data loader: the training loop shuffles"
         ),
         "tf32": DefaultReading(
             str(jax.default_matmul_precision.value),

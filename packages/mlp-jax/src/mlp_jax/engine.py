@@ -44,12 +44,12 @@ from flax import nnx
 from mlp_numpy import Layer
 from mlp_numpy.conventions import resolve
 from mlp_numpy.initializers import initial_layers
-from mlp_numpy.inputs import check_inputs, check_labels
+from mlp_numpy.inputs import check_inputs, check_targets
 from mlp_numpy.spec import ModelSpec
 
 from .devices import precision, resolve_device, training_dtype
 from .initializers import framework_layers
-from .losses import loss_function, targets
+from .losses import make_loss, targets
 from .network import MLP, load_layers, module_layers, probabilities
 from .optimizers import make_optimizer
 
@@ -79,10 +79,9 @@ class JaxEngine:
         self.device = resolve_device(device)
         self.dtype = training_dtype(spec.training.dtype)
         self.scan = scan
-        loss = loss_function(spec.loss, network.output)  # ConventionError for a loss form
-        tx = make_optimizer(spec.training.optimizer)  # ... or an optimizer convention
+        loss = make_loss(spec.loss, network)  # ConventionError for a loss form
         x = check_inputs(x, network.layers[0])
-        labels = check_labels(labels, len(x), network.num_classes)
+        labels = check_targets(labels, len(x), network)
         with jax.default_device(self.device):
             self.module = MLP(
                 network,
@@ -93,13 +92,12 @@ class JaxEngine:
             if layers is None and spec.init.draw == "framework" and spec.init.scheme != "file":
                 layers = framework_layers(spec, self.dtype)
             self.set_layers(initial_layers(spec) if layers is None else layers)
-            self.optimizer = nnx.Optimizer(self.module, tx, wrt=nnx.Param)
+            # ConventionError for an optimizer convention Optax has no built-in for
+            self.optimizer = make_optimizer(spec.training.optimizer, self.module)
             # batch_order = "framework": JAX's own shuffling, one key per epoch from this one
             self.key = jax.random.key(spec.training.seed)
         self.x = jax.device_put(np.asarray(x, dtype=self.dtype), self.device)
-        self.targets = jax.device_put(
-            targets(labels, spec.loss, network.num_classes, self.dtype), self.device
-        )
+        self.targets = jax.device_put(targets(labels, spec.loss, network, self.dtype), self.device)
         self.graphdef, state = nnx.split((self.module, self.optimizer))
         self.treedef = jax.tree.structure(state)
 

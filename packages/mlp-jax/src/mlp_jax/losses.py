@@ -16,8 +16,10 @@ samples). Cross-entropy has one term per sample, so both reductions are its mean
 (`optax.l2_loss` is half the squared error, hence `squared_error`.)
 
 Optax's cross-entropy losses take logits only. `loss.form` "clipped_probabilities"
-(Keras's from_logits=False) and "clamped_log" (PyTorch's BCELoss) have no Optax built-in
-and raise `ConventionError`.
+(Keras's from_logits=False) and "clamped_log" (PyTorch's BCELoss) have no Optax built-in:
+`make_loss` raises `ConventionError`. A binary classifier (one sigmoid output) and a
+regression network (identity outputs) take these same losses on their (N, K) targets
+(docs/model-spec.md#tasks).
 """
 
 from __future__ import annotations
@@ -30,34 +32,29 @@ import numpy as np
 import optax
 
 from mlp_numpy.conventions import ConventionError
-from mlp_numpy.inputs import one_hot
-from mlp_numpy.spec import Loss
+from mlp_numpy.inputs import training_targets
+from mlp_numpy.spec import Loss, Network
 
-from .activations import output_function
+from .activations import output_activation
 
 LossFunction = Callable[[jax.Array, jax.Array], jax.Array]  # (logits z, targets) -> loss
 
 
-def check_form(loss: Loss) -> None:
-    """Raise ConventionError, naming the field, for a loss form Optax has no built-in for."""
+def make_loss(loss: Loss, network: Network) -> LossFunction:
+    """The batch loss L(z, targets) of the spec's `loss` for `network` (mse measures the
+    output activation's f(z); the others take z itself)."""
     if loss.form in ("clipped_probabilities", "clamped_log"):
         raise ConventionError(
             f"loss.form: Optax's {'softmax' if loss.name == 'cross_entropy' else 'sigmoid'} "
             f'cross-entropy takes the logits; "{loss.form}" has no Optax built-in'
         )
-
-
-def loss_function(loss: Loss, output: str) -> LossFunction:
-    """The batch loss L(z, targets) of the spec's `loss` for a network whose output
-    function is `output` (mse measures f(z); the others take z itself)."""
-    check_form(loss)
     if loss.name == "cross_entropy":
         return lambda z, labels: optax.softmax_cross_entropy_with_integer_labels(z, labels).mean()
     reduce = reduction(loss.reduction)
     if loss.name == "bce":
         return lambda z, y: reduce(optax.sigmoid_binary_cross_entropy(z, y))
     if loss.name == "mse":
-        f = output_function(output)
+        f = output_activation(network.output)
         return lambda z, y: reduce(optax.squared_error(f(z), y))
     raise ValueError(f"loss.name: unknown loss {loss.name!r}")
 
@@ -71,9 +68,10 @@ def reduction(name: str) -> Callable[[jax.Array], jax.Array]:
     raise ValueError(f"loss.reduction: unknown reduction {name!r}")
 
 
-def targets(labels: np.ndarray, loss: Loss, classes: int, dtype: jnp.dtype) -> np.ndarray:
+def targets(labels: np.ndarray, loss: Loss, network: Network, dtype: jnp.dtype) -> np.ndarray:
     """What the loss compares the logits with: the class indices (int32) for
-    cross-entropy, one-hot rows in the training dtype for bce and mse."""
+    cross-entropy, else the (N, K) targets of the task in the training dtype (one-hot
+    rows, a binary classifier's 0/1 column, a regression network's values)."""
     if loss.name == "cross_entropy":
         return np.asarray(labels, dtype=np.int32)
-    return one_hot(labels, classes, dtype)
+    return training_targets(labels, network, dtype)

@@ -20,6 +20,7 @@ from flax import nnx
 
 from mlp_numpy import Layer
 from mlp_numpy.inputs import check_inputs
+from mlp_numpy.metrics import predicted
 from mlp_numpy.preprocessing import Preprocessing, prepare_inputs
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.training import EpochRecord, History, fit
@@ -77,8 +78,10 @@ class Model:
         return np.asarray(probabilities(self.module, inputs))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """The class with the largest output for each row of x."""
-        return self.predict_proba(x).argmax(axis=1)
+        """What the network predicts for each row of x, for its task: the class with the
+        largest output, a binary classifier's 0/1, a regression network's values
+        (`mlp_numpy.metrics.predicted`)."""
+        return predicted(self.predict_proba(x), self.network.task)
 
     def layers(self) -> list[Layer]:
         """The parameters as NumPy arrays, weights (out_features, in_features)."""

@@ -18,7 +18,7 @@ from mlp_numpy import Layer
 from mlp_numpy.layer import check_layers
 from mlp_numpy.spec import Network
 
-from .activations import hidden_activation, output_function
+from .activations import hidden_activation, output_activation
 
 
 class MLP(nnx.Module):
@@ -51,7 +51,7 @@ class MLP(nnx.Module):
             for n_out, n_in in network.shapes
         )
         self.activation = hidden_activation(network)
-        self.output = output_function(network.output)
+        self.output = output_activation(network.output)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """z, the logits: the last layer's pre-activation."""

@@ -1,5 +1,6 @@
 """The spec's optimizer as Optax's own: the one place where the spec's optimizer fields
-become an `optax.GradientTransformation`, which `nnx.Optimizer` applies.
+become an `optax.GradientTransformation`, and an `nnx.Optimizer` applying it to a module's
+parameters.
 
 With g = ∂L/∂w, η the learning rate of the epoch, t the update count and λ the weight
 decay, Optax computes (optax/_src/alias.py, transform.py):
@@ -35,21 +36,26 @@ t), is float64 ("exact"), whether or not `jax_enable_x64` was on when the optimi
 
 Conventions Optax has no built-in for raise `ConventionError`: Keras's ε̂ placement
 (`optax.adam` adds ε to √v̂; its `eps_root` goes inside the root, a third form), the
-velocity in step units (`optax.trace` accumulates gradients), and float32-rounded
-hyperparameters in float64 training (`inject_hyperparams` casts every hyperparameter to
-one dtype, not Keras's mix).
+velocity in step units (`optax.trace` accumulates gradients), and, in float64 training,
+float32-rounded hyperparameters where rounding changes one (`inject_hyperparams` casts
+every hyperparameter to the parameters' dtype, not Keras's mix); in float32 training every
+hyperparameter is a float32 number anyway.
 """
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import optax
+from flax import nnx
 
-from mlp_numpy.conventions import ConventionError
+from mlp_numpy.conventions import ConventionError, changed_by_float32
 from mlp_numpy.spec import Optimizer
 
 
-def check_conventions(spec: Optimizer) -> None:
-    """Raise ConventionError, naming the field, for a convention Optax cannot express."""
+def check_conventions(spec: Optimizer, dtype: jnp.dtype) -> None:
+    """Raise ConventionError, naming the field, for a convention Optax has no built-in for,
+    in training of `dtype`."""
     field = "training.optimizer"
     if spec.name == "adam" and spec.eps_placement == "eps_hat":
         raise ConventionError(
@@ -61,10 +67,13 @@ def check_conventions(spec: Optimizer) -> None:
             f'{field}.velocity: optax.sgd keeps the velocity in gradient units; "step" '
             "(Keras) has no Optax built-in"
         )
-    if spec.hyperparameter_precision == "float32":
+    rounded = changed_by_float32(spec)
+    if dtype == jnp.float64 and spec.hyperparameter_precision == "float32" and rounded:
+        name, (exact, float32) = next(iter(rounded.items()))
         raise ConventionError(
-            f"{field}.hyperparameter_precision: Optax uses every hyperparameter in the "
-            "parameters' dtype; \"float32\" (Keras's TensorFlow backend) has no Optax built-in"
+            f"{field}.hyperparameter_precision: Optax uses {name} = {exact!r} in the "
+            f"parameters' dtype, float64; \"float32\" ({float32!r}, Keras's TensorFlow backend) "
+            "has no Optax built-in"
         )
 
 
@@ -97,10 +106,19 @@ def adam_l2(
     )
 
 
-def make_optimizer(spec: Optimizer, lr: float = 0.001) -> optax.GradientTransformation:
+def make_optimizer(spec: Optimizer, parameters: nnx.Module) -> nnx.Optimizer:
+    """An `nnx.Optimizer` over the `nnx.Param`s of the module `parameters`, applying the
+    spec's Optax transformation (`transformation`) at learning rate 0 until the engine sets
+    the epoch's rate. Raises ConventionError for a convention Optax has no built-in for
+    (module docstring)."""
+    dtype = jax.tree.leaves(nnx.state(parameters, nnx.Param))[0].dtype
+    check_conventions(spec, dtype)
+    return nnx.Optimizer(parameters, transformation(spec), wrt=nnx.Param)
+
+
+def transformation(spec: Optimizer, lr: float = 0.0) -> optax.GradientTransformation:
     """The spec's optimizer as an Optax transformation with an injected learning rate
     (`opt_state.hyperparams["learning_rate"]`), starting at `lr`."""
-    check_conventions(spec)
     # "framework" is Optax's own form, decoupled (optax.adamw)
     decay, decoupled = spec.weight_decay, spec.weight_decay_form != "coupled"
     if spec.name == "adam":
