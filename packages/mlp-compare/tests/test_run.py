@@ -89,7 +89,8 @@ def test_the_report_opens_with_the_answer(quick_run: Path, quick_results: dict) 
     report = (quick_run / "report.md").read_text()
     summary = report[report.index("## Summary") : report.index("## Environment")]
     # The reference first, then the backends found through entry points, by name.
-    assert "**Compared:** NumPy/cpu, TensorFlow/cpu, PyTorch/cpu on 1 experiment(s)" in summary
+    compared = "NumPy/cpu, JAX/cpu, TensorFlow/cpu, PyTorch/cpu"
+    assert f"**Compared:** {compared} on 1 experiment(s)" in summary
     assert "**Same network?** yes: in all 1 lockstep checks" in summary
     assert "**Accuracy:** in 1 of 1 compared variants every finished run reaches" in summary
     assert "**Speed:** PyTorch/cpu takes " in summary and "TensorFlow/cpu takes " in summary
@@ -279,7 +280,7 @@ def test_images_the_frameworks_disagree_on_are_shown(quick_run: Path, tmp_path: 
     result = invoke("report", str(tmp_path))
     assert result.exit_code == 0, result.output
     report = (tmp_path / "report.md").read_text()
-    assert "the 3 finished runs predict different digits for 3 of 2,000 test images" in report
+    assert "the 4 finished runs predict different digits for 3 of 2,000 test images" in report
     assert "](plots/quick-disagreements.png)" in report
     gallery = tmp_path / "plots/quick-disagreements.png"
     assert gallery.read_bytes()[:8] == PNG_SIGNATURE

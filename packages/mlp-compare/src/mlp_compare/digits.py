@@ -27,7 +27,7 @@ from mlp_compare.typed_results import NAMES, ExperimentResult, Run
 GALLERY = 40  # images per gallery
 TILES = 64  # first-layer units shown
 SIDE = 28
-INITIALS = {"numpy": "N", "torch": "P", "tf": "T"}
+INITIALS = {"numpy": "N", "torch": "P", "tf": "T", "jax": "J"}
 
 
 def best_run(experiment: ExperimentResult) -> Run | None:

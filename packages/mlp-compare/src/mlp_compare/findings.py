@@ -786,7 +786,7 @@ def loss_splits(experiment: ExperimentResult) -> list[LossSplit]:
                 continue
             if (first, "numpy") not in accuracy:
                 continue
-            for framework in ("torch", "tf"):
+            for framework in ("torch", "tf", "jax"):
                 if (first, framework) in accuracy and (second, framework) in accuracy:
                     splits.append(
                         LossSplit(

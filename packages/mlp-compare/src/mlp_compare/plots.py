@@ -30,9 +30,9 @@ from mlp_compare.findings import ROUNDING
 from mlp_compare.results import write_bytes
 from mlp_compare.typed_results import NAMES
 
-COLORS = {"numpy": "tab:blue", "torch": "tab:orange", "tf": "tab:green"}
-LINES = {"numpy": "-", "torch": "--", "tf": ":"}
-MARKERS = {"numpy": "o", "torch": "s", "tf": "^"}
+COLORS = {"numpy": "tab:blue", "torch": "tab:orange", "tf": "tab:green", "jax": "tab:red"}
+LINES = {"numpy": "-", "torch": "--", "tf": ":", "jax": "-."}
+MARKERS = {"numpy": "o", "torch": "s", "tf": "^", "jax": "D"}
 
 
 def run_label(run: dict[str, Any]) -> str:

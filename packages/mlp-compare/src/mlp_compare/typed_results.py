@@ -14,7 +14,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-NAMES = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow"}
+NAMES = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow", "jax": "JAX"}
 DIVERGED_TEXT = re.compile(r"diverged at epoch (\d+), step (\d+) with learning rate ([^:\s]+)")
 
 
