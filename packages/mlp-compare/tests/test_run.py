@@ -248,7 +248,7 @@ def test_a_diverged_run_is_named_and_no_agreement_is_claimed(tmp_path: Path) -> 
     diverged = [r for r in runs if r["status"] == "diverged"]
     assert diverged, [r["status"] for r in runs]
     report = (tmp_path / "run/report.md").read_text()
-    names = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow"}
+    names = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow", "jax": "JAX"}
     for run in diverged:
         where = run["divergence"]
         label = f"{names[run['framework']]}/cpu"

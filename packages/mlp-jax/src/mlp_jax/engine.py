@@ -20,8 +20,9 @@ get the new state (`nnx.update`), so `engine.module` and `engine.optimizer` are 
 trained Flax objects; each call starts from them.
 
 Data: the training inputs and targets go to the device once, in the training dtype; each
-epoch sends its order of samples as one (steps, batch) array of indices, and a step
-gathers its rows on the device. Step losses stay on the device until the epoch ends.
+step's indices go with its call (with `scan=True`, the epoch's as one (steps, batch)
+array), and the step gathers its rows on the device. Step losses stay on the device until
+the epoch's steps are all queued.
 
 Compilation happens when the engine is made (`compile_seconds` says how long it took),
 for the spec's batch size and the epoch's last, shorter batch, so no epoch's time includes
