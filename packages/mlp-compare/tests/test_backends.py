@@ -49,7 +49,7 @@ def test_list_shows_the_backends_found_through_entry_points() -> None:
     assert result.exit_code == 0, result.output
     listed = {item["name"]: item for item in json.loads(result.output)["frameworks"]}
     registered = {point.name: point.value for point in entry_points(group=GROUP)}
-    assert set(listed) == set(registered) >= {"numpy", "torch", "tf"}
+    assert set(listed) == set(registered) >= {"numpy", "torch", "tf", "jax"}
     for name, item in listed.items():
         assert item["module"] == registered[name] and item["installed"], item
         assert item["devices"]["cpu"] == "cpu"

@@ -128,14 +128,14 @@ def test_train_in_one_framework_evaluate_in_every_other(tmp_path: Path) -> None:
     result = invoke("train", "-f", "numpy", "-e", "quick", "--save", str(weights), "--quiet")
     assert result.exit_code == 0, result.output
     accuracies = {}
-    for framework in ("numpy", "torch", "tf"):
+    for framework in ("numpy", "torch", "tf", "jax"):
         result = invoke("evaluate", "-f", framework, "-w", str(weights), "-e", "quick", "--json")
         assert result.exit_code == 0, result.output
         report = json.loads(result.output)
         assert report["samples"] == 2000 and len(report["per_class_accuracy"]) == 10
         accuracies[framework] = report["accuracy"]
     assert accuracies["numpy"] > 0.8
-    for framework in ("torch", "tf"):
+    for framework in ("torch", "tf", "jax"):
         assert abs(accuracies[framework] - accuracies["numpy"]) <= 0.001  # ≤ 2 borderline images
 
 
@@ -153,7 +153,7 @@ def test_equivalence_in_float64_agrees_to_rounding(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["reference"] == "numpy/cpu" and report["steps"] == 8
-    assert {c["framework"] for c in report["curves"]} == {"torch", "tf"}
+    assert {c["framework"] for c in report["curves"]} == {"torch", "tf", "jax"}
     for curve in report["curves"]:
         assert max(curve["max_weight_diff"]) < 1e-10, curve["framework"]
         assert max(curve["loss_diff"]) < 1e-10, curve["framework"]

@@ -157,7 +157,10 @@ def test_seeds_from_the_command_line_and_the_file(tmp_path):
 
 
 def test_defaults_json_reads_the_installed_frameworks():
+    import flax
+    import jax
     import keras
+    import optax
     import tensorflow as tf
     import torch
     from torch.utils.data import DataLoader
@@ -169,6 +172,7 @@ def test_defaults_json_reads_the_installed_frameworks():
     assert table["versions"] == {
         "torch": torch.__version__,
         "keras": f"{tf.__version__} (Keras {keras.__version__})",
+        "flax": f"{jax.__version__} (Flax {flax.__version__}, Optax {optax.__version__})",
     }
     eps = rows["training.optimizer.eps"]
     assert (

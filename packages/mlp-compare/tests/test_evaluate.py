@@ -15,7 +15,7 @@ import mlp_numpy
 from mlp_numpy.preprocessing import standardized
 from mlp_numpy.weights import load_weights, save_weights
 
-FRAMEWORKS = ("numpy", "torch", "tf")
+FRAMEWORKS = ("numpy", "torch", "tf", "jax")  # each trains, each evaluates: 4 × 4
 QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").read_text()
 
 

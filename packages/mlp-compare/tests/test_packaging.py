@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 PACKAGES = Path(__file__).resolve().parents[2]
-NAMES = ("mnist-data", "mlp-numpy", "mlp-torch", "mlp-tf", "mlp-compare")
+NAMES = ("mnist-data", "mlp-numpy", "mlp-torch", "mlp-tf", "mlp-jax", "mlp-compare")
 SIBLING_RANGE = ">=0.1,<0.2"
 
 

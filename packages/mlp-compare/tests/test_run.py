@@ -115,8 +115,8 @@ def test_the_report_opens_with_the_answer(quick_run: Path, quick_results: dict) 
     # The reference first, then the backends found through entry points, by name, then the
     # reference under the conventions of the frameworks whose built-ins differ from its own.
     assert (
-        "**Compared:** NumPy/cpu, TensorFlow/cpu, PyTorch/cpu, NumPy/cpu under TensorFlow's "
-        "conventions on 1 experiment(s)"
+        "**Compared:** NumPy/cpu, JAX/cpu, TensorFlow/cpu, PyTorch/cpu, NumPy/cpu under "
+        "TensorFlow's conventions on 1 experiment(s)"
     ) in summary
     assert "**Same network?** yes: in all 1 lockstep checks" in summary
     assert "**Accuracy:** in 1 of 1 compared variants every finished run reaches" in summary
@@ -270,7 +270,7 @@ def test_a_diverged_run_is_named_and_no_agreement_is_claimed(tmp_path: Path) -> 
     diverged = [r for r in runs if r["status"] == "diverged"]
     assert diverged, [r["status"] for r in runs]
     report = (tmp_path / "run/report.md").read_text()
-    names = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow"}
+    names = {"numpy": "NumPy", "torch": "PyTorch", "tf": "TensorFlow", "jax": "JAX"}
     for run in diverged:
         where = run["divergence"]
         label = f"{names[run['framework']]}/cpu"
@@ -302,7 +302,7 @@ def test_images_the_frameworks_disagree_on_are_shown(quick_run: Path, tmp_path: 
     result = invoke("report", str(tmp_path))
     assert result.exit_code == 0, result.output
     report = (tmp_path / "report.md").read_text()
-    assert "the 3 finished runs predict different digits for 3 of 2,000 test images" in report
+    assert "the 4 finished runs predict different digits for 3 of 2,000 test images" in report
     assert "](plots/quick-disagreements.png)" in report
     gallery = tmp_path / "plots/quick-disagreements.png"
     assert gallery.read_bytes()[:8] == PNG_SIGNATURE

@@ -38,6 +38,26 @@ def test_fan_in_uniform_draws_weights_and_biases_within_one_over_root_fan_in():
         assert abs(layer.weight.var() - bound**2 / 3) < 0.05 * bound**2 / 3
 
 
+def test_lecun_normal_draws_flax_truncated_normal_of_standard_deviation_one_over_root_fan_in():
+    spec = ModelSpec(
+        Network((784, 128, 10)), init=Init("lecun_normal"), training=Training(dtype="float64")
+    )
+    layers = initial_layers(spec)
+    rng = np.random.default_rng([0, 0])
+    for layer, fan_in in zip(layers, (784, 128), strict=True):
+        x = rng.standard_normal(layer.weight.shape)  # the written draw: redraw outside (−2, 2)
+        while (np.abs(x) >= 2).any():
+            x[np.abs(x) >= 2] = rng.standard_normal(int((np.abs(x) >= 2).sum()))
+        sigma = math.sqrt(1 / fan_in)
+        np.testing.assert_array_equal(layer.weight, x * (sigma / 0.87962566103423978))
+        np.testing.assert_array_equal(layer.bias, 0.0)  # bias = "zeros": nothing drawn
+        # truncated at 2 standard deviations of the untruncated normal, σ / 0.8796 each
+        assert np.abs(layer.weight).max() < 2 * sigma / 0.87962566103423978
+        assert np.abs(layer.weight).max() > 1.9 * sigma / 0.87962566103423978
+        # the draw's standard deviation is σ itself, within 4 standard errors (1/√(2n) each)
+        assert abs(layer.weight.std() / sigma - 1) < 4 / math.sqrt(2 * layer.weight.size)
+
+
 def test_clipped_cross_entropy_is_keras_formula():
     rng = np.random.default_rng(1)
     z = rng.normal(size=(5, 4)) * 3
@@ -188,9 +208,31 @@ def test_default_sets():
     assert KERAS_DOCUMENTED["loss"]["form"] == "clipped_probabilities"
     sgd = ModelSpec(Network((4, 3)), training=Training(optimizer=_sgd_momentum()))
     assert with_defaults(sgd, "keras").training.optimizer.velocity == "step"
-    assert set(DEFAULTS) == {"torch", "keras"}
-    with pytest.raises(ValueError, match="framework: must be one of torch, keras"):
+    assert set(DEFAULTS) == {"torch", "keras", "flax"}
+    with pytest.raises(ValueError, match="framework: must be one of torch, keras, flax"):
         with_defaults(base, "jax")
+
+
+def test_flax_default_set_is_the_flax_tutorials():
+    """nnx.Linear's lecun_normal with zero biases, optax.adamw (decoupled decay, its
+    default weight_decay 1e-4, ε = 1e-8 added to √v̂), JAX's TF32 products on GPUs."""
+    flax = with_defaults(ModelSpec(Network((784, 128, 64, 10))), "flax", draw="framework")
+    assert (flax.init.scheme, flax.init.bias, flax.init.draw) == (
+        "lecun_normal",
+        "zeros",
+        "framework",
+    )
+    adam = flax.training.optimizer
+    assert (adam.eps, adam.eps_placement, adam.weight_decay, adam.weight_decay_form) == (
+        1e-8,
+        "sqrt_v_hat",
+        1e-4,
+        "decoupled",
+    )
+    assert (flax.training.tf32, flax.training.batch_order) == (True, "framework")
+    sgd = ModelSpec(Network((4, 3)), training=Training(optimizer=_sgd_momentum()))
+    sgd_flax = with_defaults(sgd, "flax").training.optimizer
+    assert (sgd_flax.weight_decay, sgd_flax.velocity) == (0.0, "gradient")  # AdamW's only
 
 
 def _sgd_momentum():

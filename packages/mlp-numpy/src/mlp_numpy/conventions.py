@@ -64,7 +64,18 @@ BUILT_INS: dict[str, dict[str, str]] = {
         "training.optimizer.weight_decay_form": "decoupled",
         "training.optimizer.hyperparameter_precision": "float32",
     },
-    # Optax's losses on the logits; optax.sgd, adam and adamw.
+    # Optax 0.2.8's losses and optimizers, read in its source (mlp-jax's tests check each
+    # against the reference in float64 to 1e-10):
+    #   loss.form: softmax_cross_entropy(_with_integer_labels) and sigmoid_binary_cross_entropy
+    #     take logits; Optax has no loss on probabilities.
+    #   eps_placement: scale_by_adam returns m̂ / (√(v̂ + eps_root) + ε) with eps_root = 0.
+    #   velocity: optax.sgd's trace accumulates gradients, v ← g + μ v.
+    #   weight_decay_form: optax.adamw is chain(scale_by_adam, add_decayed_weights(λ),
+    #     scale_by_learning_rate), −η (m̂ / (√v̂ + ε) + λ w); optax.adam and optax.sgd take
+    #     no weight decay (mlp-jax chains add_decayed_weights after SGD's trace the same way).
+    #   hyperparameter_precision: every hyperparameter enters in the parameters' dtype
+    #     (optax.inject_hyperparams casts them to it), and the bias correction 1 − βᵗ is
+    #     computed in β's dtype, then cast to the moment's: float64 in float64 training.
     "jax": {
         "loss.form": "logits",
         "training.optimizer.eps_placement": "sqrt_v_hat",
@@ -82,7 +93,7 @@ TASKS: dict[str, tuple[str, ...]] = {
     "numpy": ("classification", "binary", "regression"),
     "torch": ("classification", "binary", "regression"),
     "tf": ("classification", "binary", "regression"),
-    "jax": ("classification",),
+    "jax": ("classification", "binary", "regression"),
 }
 
 

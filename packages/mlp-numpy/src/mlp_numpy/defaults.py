@@ -3,21 +3,31 @@
 A network written the way a framework's tutorial writes it (`nn.Linear` layers,
 `CrossEntropyLoss`, `torch.optim.Adam(params, lr)`, a shuffling `DataLoader`; or a Keras
 `Sequential` of `Dense` layers ending in a softmax, `CategoricalCrossentropy()`,
-`keras.optimizers.Adam(lr)`, `model.fit(shuffle=True)`) trains with that framework's defaults.
+`keras.optimizers.Adam(lr)`, `model.fit(shuffle=True)`; or, as the Flax NNX MNIST tutorial,
+`nnx.Linear` layers built with `nnx.Rngs(0)`, `optax.softmax_cross_entropy_with_integer_labels`,
+`nnx.Optimizer(model, optax.adamw(learning_rate, momentum))`) trains with that framework's
+defaults.
 `DEFAULTS[framework]` names each of them as the spec field that reproduces it, so the
 reference can train with either framework's set, and one default can be switched at a time:
 
-    default            spec field                          PyTorch          Keras (TensorFlow)
-    initialization     init.scheme, init.bias              fan_in_uniform,  xavier_uniform,
-                                                           like_weights     zeros
-    Adam ε             training.optimizer.eps              1e-8             1e-7
-    ε placement        training.optimizer.eps_placement    sqrt_v_hat       eps_hat
-    weight decay       training.optimizer.weight_decay_form  coupled        decoupled
-    hyperparameters    training.optimizer.hyperparameter_precision  exact   float32
-    SGD momentum       training.optimizer.velocity         gradient         step
-    cross-entropy      loss.form                           logits           logits (see below)
-    data order         training.batch_order                framework        framework
-    TF32 on GPUs       training.tf32                       false            true
+    default            spec field                   PyTorch         Keras (TF)      Flax (Optax)
+    initialization     init.scheme, init.bias       fan_in_uniform, xavier_uniform, lecun_normal,
+                                                    like_weights    zeros           zeros
+    Adam ε             optimizer.eps                1e-8            1e-7            1e-8
+    ε placement        optimizer.eps_placement      sqrt_v_hat      eps_hat         sqrt_v_hat
+    Adam weight decay  optimizer.weight_decay       (the spec's)    (the spec's)    1e-4
+    weight decay       optimizer.weight_decay_form  coupled         decoupled       decoupled
+    hyperparameters    optimizer.hyperparameter_precision
+                                                    exact           float32         exact
+    SGD momentum       optimizer.velocity           gradient        step            gradient
+    cross-entropy      loss.form                    logits          logits (below)  logits
+    data order         training.batch_order         framework       framework       framework
+    TF32 on GPUs       training.tf32                false           true            true
+
+(`optimizer.` is `training.optimizer.`.) Flax's Adam weight decay is `optax.adamw`'s
+default `weight_decay=1e-4`, which the Flax tutorial's `optax.adamw(learning_rate,
+momentum)` applies without naming it; JAX computes float32 matrix products on recent
+NVIDIA GPUs in TensorFloat-32 unless told otherwise (`jax.default_matmul_precision`).
 
 `init.draw = "framework"` and `batch_order = "framework"` let each framework draw its own
 initial weights and shuffle with its own generator, as its tutorial does; the reference's
@@ -38,7 +48,7 @@ from typing import Any
 
 from .spec import ModelSpec
 
-FRAMEWORKS = ("torch", "keras")
+FRAMEWORKS = ("torch", "keras", "flax")
 
 DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
     "torch": {
@@ -68,6 +78,22 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
                 "velocity": "step",
                 "weight_decay_form": "decoupled",
                 "hyperparameter_precision": "float32",
+            },
+        },
+    },
+    "flax": {
+        "init": {"scheme": "lecun_normal", "bias": "zeros"},
+        "loss": {"form": "logits"},
+        "training": {
+            "batch_order": "framework",
+            "tf32": True,
+            "optimizer": {
+                "eps": 1e-8,
+                "eps_placement": "sqrt_v_hat",
+                "weight_decay": 1e-4,  # optax.adamw's default: Adam only
+                "velocity": "gradient",
+                "weight_decay_form": "decoupled",
+                "hyperparameter_precision": "exact",
             },
         },
     },
@@ -104,10 +130,11 @@ def default_value(framework: str, field: str) -> Any:
 
 
 def with_defaults(spec: ModelSpec, framework: str, *, draw: str | None = None) -> ModelSpec:
-    """`spec` with every default of `framework` ("torch" or "keras") set.
+    """`spec` with every default of `framework` ("torch", "keras" or "flax") set.
 
-    Fields that do not apply to the spec are left out: the Adam fields for SGD, the
-    momentum form for Adam. `draw`, when given, sets `init.draw`.
+    Fields that do not apply to the spec are left out: the Adam fields (ε, its placement,
+    Flax's AdamW weight decay) for SGD, the momentum form for Adam. `draw`, when given,
+    sets `init.draw`.
     """
     if framework not in DEFAULTS:
         raise ValueError(f"framework: must be one of {', '.join(FRAMEWORKS)}, got {framework!r}")
@@ -117,8 +144,8 @@ def with_defaults(spec: ModelSpec, framework: str, *, draw: str | None = None) -
     if spec.training.optimizer.name == "adam":
         del optimizer["velocity"]
     else:
-        for name in ("eps", "eps_placement"):
-            del optimizer[name]
+        for name in ("eps", "eps_placement", "weight_decay"):
+            optimizer.pop(name, None)
         if not spec.training.optimizer.momentum:
             del optimizer["velocity"]
     if spec.loss.name != "cross_entropy":

@@ -14,6 +14,21 @@ import numpy as np
 from .layer import Layer
 from .spec import Init, ModelSpec
 
+# The standard deviation of N(0, 1) truncated to (−2, 2): dividing by it gives the truncated
+# draw the standard deviation asked for (jax.nn.initializers.variance_scaling's constant).
+TRUNCATED_STD = 0.87962566103423978
+
+
+def truncated_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """N(0, 1) truncated to (−2, 2): standard normal draws, each one outside redrawn until
+    it falls inside (about 4.6 % of draws are redrawn once)."""
+    x = rng.standard_normal(shape)
+    outside = np.abs(x) >= 2
+    while outside.any():
+        x[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(x) >= 2
+    return x
+
 
 def draw(init: Init, rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int):
     """One array of `shape` from the scheme's distribution.
@@ -25,6 +40,8 @@ def draw(init: Init, rng: np.random.Generator, shape: tuple[int, ...], fan_in: i
     he_normal       N(0, 2 / fan_in)
     he_uniform      U(−b, b),  b = √(6 / fan_in)
     fan_in_uniform  U(−b, b),  b = 1 / √fan_in   (PyTorch nn.Linear's weights and biases)
+    lecun_normal    σ x / 0.8796…,  σ = 1 / √fan_in,  x ~ N(0, 1) truncated to (−2, 2)
+                    (Flax nnx.Linear's weights: its standard deviation is σ)
     """
     scheme = init.scheme
     if scheme == "normal":
@@ -44,6 +61,8 @@ def draw(init: Init, rng: np.random.Generator, shape: tuple[int, ...], fan_in: i
     if scheme == "fan_in_uniform":
         bound = 1.0 / math.sqrt(fan_in)
         return rng.uniform(-bound, bound, shape)
+    if scheme == "lecun_normal":
+        return truncated_normal(rng, shape) * (math.sqrt(1.0 / fan_in) / TRUNCATED_STD)
     raise ValueError(f"init.scheme: {scheme!r} does not draw random weights")
 
 

@@ -36,6 +36,7 @@ INIT_SCHEMES = (
     "he_normal",
     "he_uniform",
     "fan_in_uniform",
+    "lecun_normal",
     "file",
 )
 INIT_BIASES = ("zeros", "like_weights")
