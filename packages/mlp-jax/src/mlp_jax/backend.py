@@ -18,7 +18,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from mlp_numpy.backends import DefaultReading, seconds_per_epoch
+from mlp_numpy.backends import DefaultReading, products_epoch_of, seconds_per_epoch
 from mlp_numpy.batches import epoch_batches
 
 from .devices import accelerator_name, cpu_threads, devices, resolve_device, set_threads
@@ -42,6 +42,7 @@ __all__ = [
     "load",
     "make_engine",
     "products_epoch",
+    "products_steps",
     "set_threads",
     "thread_settings",
     "train",
@@ -108,8 +109,52 @@ def installed_defaults() -> dict[str, DefaultReading]:
 
 
 def products_epoch(sizes: list[int], n: int, batch_size: int, epochs: int, device: str) -> float:
-    """Seconds per epoch of the matrix products of a training epoch alone (`products_loop`)."""
-    return seconds_per_epoch(products_loop(sizes, n, batch_size, device), epochs)
+    """Seconds per epoch of the matrix products of a training epoch alone
+    (`products_steps`), on n samples at `batch_size`."""
+    full, rest = divmod(n, batch_size)
+    last = products_steps(sizes, rest, device) if rest else None
+    return products_epoch_of(products_steps(sizes, batch_size, device), last, full, epochs)
+
+
+INPUT_BATCHES = 8  # products_steps cycles through this many different input batches
+
+
+def products_steps(sizes: list[int], batch_size: int, device: str) -> Callable[[int], None]:
+    """`run(steps)`: the matrix products of `steps` training steps alone, in float32 on
+    `device`, in one compiled loop (`jax.lax.fori_loop`): per step and layer l, the
+    forward h_{l−1} W_lᵀ, the weight gradient δ_lᵀ h_{l−1} and (below the top layer)
+    δ_l W_l. Each step reads the next of a few input batches and the weight gradients are
+    the loop's state, so XLA can neither hoist the products out of the loop nor drop them.
+    It returns once the device has finished."""
+    place = resolve_device(device)
+    rng = np.random.default_rng(0)
+    weights = [
+        jax.device_put(rng.standard_normal((o, i), np.float32) * 0.05, place)
+        for i, o in pairwise(sizes)
+    ]
+    shape = (INPUT_BATCHES, batch_size, sizes[0])
+    inputs = jax.device_put(rng.standard_normal(shape, np.float32), place)
+
+    @jax.jit
+    def run_steps(count: jax.Array, weights: list[jax.Array], inputs: jax.Array) -> list[jax.Array]:
+        def step(i: jax.Array, grads: list[jax.Array]) -> list[jax.Array]:
+            acts = [inputs[i % INPUT_BATCHES]]
+            for w in weights:
+                acts.append(acts[-1] @ w.T)
+            new: list[jax.Array] = []
+            delta = acts[-1]  # the top activations stand in for δ_L, of its shape
+            for layer in range(len(weights) - 1, -1, -1):
+                new.insert(0, delta.T @ acts[layer])
+                if layer:
+                    delta = delta @ weights[layer]
+            return new
+
+        return jax.lax.fori_loop(0, count, step, [jnp.zeros_like(w) for w in weights])
+
+    def run(steps: int) -> None:
+        jax.block_until_ready(run_steps(jnp.asarray(steps), weights, inputs))
+
+    return run
 
 
 def products_loop(

@@ -120,7 +120,7 @@ def train(
     layers: list[Layer] | None = None,
     progress: Callable[[EpochRecord], None] | None = None,
     device: str = "auto",
-    scan: bool = False,
+    scan: bool | None = None,
 ) -> tuple[Model, History]:
     """Train `spec` on (x, labels) with the shared epoch loop; the model and its history.
 
