@@ -44,6 +44,7 @@ WIDTHS = (128, 512, 2048)
 WIDTH_BATCH = 64
 WITHIN = 1.25  # a step within this factor of its products alone: overhead stops mattering
 SAMPLES = 8192  # training images the engines hold (a multiple of every swept batch size)
+PROBE = 2048  # samples in the first run that sizes a measurement (`steps_for`)
 SWEEPS = ("batch", "width")
 
 
@@ -126,10 +127,10 @@ def measure(
         steps: dict[tuple[Candidate, str], int] = {}
         for candidate in candidates:
             for name, run_steps in steps_of(candidate, layers, batch_size, x, labels).items():
-                count = steps_for(run_steps, seconds, cap=len(x))
+                count = steps_for(run_steps, seconds, cap=len(x), start=PROBE // batch_size)
                 steps[candidate, name] = count
                 runs[candidate, name] = partial(run_steps, count)
-        timings = interleaved(runs, repeats, warm_up=False)  # steps_for ran each once
+        timings = interleaved(runs, repeats)  # after a warm-up at the chosen number of steps
         for (candidate, name), timing in timings.items():
             count = steps[candidate, name]
             point = Point(
@@ -173,13 +174,15 @@ def steps_of(
     return {"engine": engine_steps, "products": products}
 
 
-def steps_for(run_steps: Callable[[int], object], seconds: float, cap: int) -> int:
-    """How many steps take about `seconds`: after a warm-up run (which may compile), runs
-    of 2, 4, 8, … steps until one takes a quarter of that, so that a call's own fixed cost
-    (a `model.fit`, a compiled call) is no longer mistaken for the steps'; at most `cap`."""
-    count = 2
-    run_steps(count)
+def steps_for(run_steps: Callable[[int], object], seconds: float, cap: int, start: int) -> int:
+    """How many steps take about `seconds`: runs of `start`, 2 × `start`, … steps, each
+    once untimed first (a backend may compile for a new number of steps, as mlp-jax's
+    scanned epoch does) and then timed, until one takes a quarter of that, so that a call's
+    own fixed cost (a `model.fit`, a compiled call) is not mistaken for the steps'; at
+    least 2, at most `cap`."""
+    count = min(max(2, start), cap)
     while True:
+        run_steps(count)
         wall = timed(partial(run_steps, count))[0]
         if wall >= seconds / 4 or count >= cap:
             return int(min(max(2, math.ceil(count * seconds / wall)), cap))
