@@ -121,38 +121,38 @@ INPUT_BATCHES = 8  # products_steps cycles through this many different input bat
 
 def products_steps(sizes: list[int], batch_size: int, device: str) -> Callable[[int], None]:
     """`run(steps)`: the matrix products of `steps` training steps alone, in float32 on
-    `device`, in one compiled loop (`jax.lax.fori_loop`): per step and layer l, the
-    forward h_{l−1} W_lᵀ, the weight gradient δ_lᵀ h_{l−1} and (below the top layer)
-    δ_l W_l. Each step reads the next of a few input batches and the weight gradients are
-    the loop's state, so XLA can neither hoist the products out of the loop nor drop them.
-    It returns once the device has finished."""
+    `device`, in one compiled loop (`jax.lax.fori_loop`), in `nnx.Linear`'s layout (its
+    kernel is W_lᵀ): per step and layer l, the forward h_{l−1} W_lᵀ, the kernel's gradient
+    h_{l−1}ᵀ δ_l and (below the top layer) δ_l W_l. Each step reads the next of a few
+    input batches and the gradients are the loop's state, so XLA can neither hoist the
+    products out of the loop nor drop them. It returns once the device has finished."""
     place = resolve_device(device)
     rng = np.random.default_rng(0)
-    weights = [
-        jax.device_put(rng.standard_normal((o, i), np.float32) * 0.05, place)
+    kernels = [
+        jax.device_put(rng.standard_normal((i, o), np.float32) * 0.05, place)
         for i, o in pairwise(sizes)
     ]
     shape = (INPUT_BATCHES, batch_size, sizes[0])
     inputs = jax.device_put(rng.standard_normal(shape, np.float32), place)
 
     @jax.jit
-    def run_steps(count: jax.Array, weights: list[jax.Array], inputs: jax.Array) -> list[jax.Array]:
+    def run_steps(count: jax.Array, kernels: list[jax.Array], inputs: jax.Array) -> list[jax.Array]:
         def step(i: jax.Array, grads: list[jax.Array]) -> list[jax.Array]:
             acts = [inputs[i % INPUT_BATCHES]]
-            for w in weights:
-                acts.append(acts[-1] @ w.T)
+            for kernel in kernels:
+                acts.append(acts[-1] @ kernel)
             new: list[jax.Array] = []
             delta = acts[-1]  # the top activations stand in for δ_L, of its shape
-            for layer in range(len(weights) - 1, -1, -1):
-                new.insert(0, delta.T @ acts[layer])
+            for layer in range(len(kernels) - 1, -1, -1):
+                new.insert(0, acts[layer].T @ delta)
                 if layer:
-                    delta = delta @ weights[layer]
+                    delta = delta @ kernels[layer].T
             return new
 
-        return jax.lax.fori_loop(0, count, step, [jnp.zeros_like(w) for w in weights])
+        return jax.lax.fori_loop(0, count, step, [jnp.zeros_like(k) for k in kernels])
 
     def run(steps: int) -> None:
-        jax.block_until_ready(run_steps(jnp.asarray(steps), weights, inputs))
+        jax.block_until_ready(run_steps(jnp.asarray(steps), kernels, inputs))
 
     return run
 
