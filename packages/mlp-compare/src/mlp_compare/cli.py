@@ -844,7 +844,7 @@ def _sweep(
     """`bench --sweep`: the overhead curve of every framework × device that runs here."""
     from mlp_compare import overhead
     from mlp_numpy.files import write_atomic
-    from mlp_numpy.timing import machine
+    from mlp_numpy.timing import load_average, machine
 
     out = out or Path("results") / f"{datetime.now():%Y%m%d-%H%M%S}-overhead"
     _writable_folder(out, "--out")
@@ -861,7 +861,8 @@ def _sweep(
     largest = max([*batch_sizes, overhead.WIDTH_BATCH]) if "batch" in sweeps else 64
     n = min(60000, max(overhead.SAMPLES, 2 * largest))
     x, labels = dataset(DataSpec(train="first", train_size=n, scaling="standardize")).train
-    click.echo(f"{machine()}; {threads} thread(s); {n:,} MNIST images")
+    started = machine()
+    click.echo(f"{started}; {threads} thread(s); {n:,} MNIST images")
     for sweep in sweeps:
         points = overhead.measure(
             sweep, candidates, x, labels, batch_sizes=batch_sizes, widths=widths,
@@ -876,8 +877,8 @@ def _sweep(
     head = [
         "# Overhead curve",
         "",
-        f"`{command}` — {datetime.now():%Y-%m-%d %H:%M}; {machine()}; {threads} thread(s); "
-        f"{versions}.",
+        f"`{command}` — finished {datetime.now():%Y-%m-%d %H:%M}; {threads} thread(s); "
+        f"{versions}; {started} at the start, {load_average()} at the end.",
         "",
     ]
     text = "\n".join([*head, *overhead.report_lines(out)]).rstrip() + "\n"

@@ -48,6 +48,15 @@ PROBE = 2048  # samples in the first run that sizes a measurement (`steps_for`)
 SWEEPS = ("batch", "width")
 
 
+EXPLAINED = (
+    "Each framework's training step (its engine, plain SGD, everything included) beside the "
+    "matrix products of that step alone in the same framework, as fast as it runs them "
+    "(NumPy's `np.dot` and PyTorch's `torch.mm` calls, one XLA-compiled loop in TensorFlow "
+    "and JAX); µs per step, the best of interleaved rounds by the wall clock. The crossover "
+    f"is the batch size from which a step stays within {WITHIN:g} × of its products alone."
+)
+
+
 def width_layers(width: int) -> tuple[int, ...]:
     """784-W-W/2-10: the hidden layers of the batch sweep's network, W wide."""
     return (BATCH_LAYERS[0], width, width // 2, BATCH_LAYERS[-1])
@@ -284,6 +293,7 @@ def plot(points: list[Point], sweep: str) -> bytes:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     x_of = (lambda p: p.batch_size) if sweep == "batch" else (lambda p: int(p.layers.split("-")[1]))
     figure, (times, ratios) = plt.subplots(1, 2, figsize=(12, 4.6))
@@ -326,6 +336,7 @@ def plot(points: list[Point], sweep: str) -> bytes:
     top = max(2.0, *(max(line.get_ydata()) for line in ratios.get_lines()))
     ticks = [t for t in (1, WITHIN, 1.5, 2, 3, 5, 10, 20, 50, 100) if t <= top * 1.1]
     ratios.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ratios.yaxis.set_minor_formatter(NullFormatter())
     ratios.set_ylim(0.9, top * 1.1)
     ratios.legend(fontsize=7, title="dotted: crossover" if found else None, title_fontsize=7)
     layers = "784-128-64-10" if sweep == "batch" else "784-W-W/2-10"
@@ -346,7 +357,7 @@ def report_lines(folder: Path) -> list[str]:
             continue
         points = read_csv(table)
         if not lines:
-            lines += ["## Overhead: time per step against batch size and width", ""]
+            lines += ["## Overhead: time per step against batch size and width", "", EXPLAINED, ""]
         lines += [f"![overhead, {sweep} sweep](overhead-{sweep}.png)", ""]
         if sweep == "batch":
             lines += [crossover_text(crossovers(points), max(p.batch_size for p in points)), ""]
