@@ -140,7 +140,9 @@ def cpu_report(x, labels, repeats: int, compare: bool) -> None:
     print(ratio_row("SGD / products alone", t["mlp-jax SGD"], t["products alone"], 1.3))
     print(ratio_row("Adam / products alone", t["mlp-jax Adam"], t["products alone"], 1.5))
     print(per_step_row("batch-1 SGD step (µs)", t["batch 1, mlp-jax SGD"], ONLINE_STEPS, 100))
-    print(spread_row({name: t[name] for name in epochs}))
+    print(
+        spread_row({name: t[name] for name in epochs if name.startswith(("mlp-jax", "products"))})
+    )
     print("beside (CPU time):")
     print(f"  tutorial / mlp-jax SGD: "
           f"{t['tutorial (nnx.jit, SGD)'].best_cpu / t['mlp-jax SGD'].best_cpu:.2f}")  # fmt: skip

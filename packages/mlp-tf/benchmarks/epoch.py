@@ -140,7 +140,9 @@ def main() -> None:
     print(per_step_row("batch-1 SGD step (µs)", t["batch 1, engine, sgd"], ONLINE_STEPS, 150))
     fit = t["default model.fit, SGD"]
     print(ratio_row("default model.fit / engine", fit, t["engine, SGD"], 2.0, at_most=False))
-    print(spread_row({name: t[name] for name in epochs if "prefetching" not in name}))
+    print(
+        spread_row({name: t[name] for name in epochs if name.startswith(("engine,", "products"))})
+    )
     print(f"load average after: {load_average()}")
 
 

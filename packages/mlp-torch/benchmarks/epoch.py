@@ -132,7 +132,9 @@ def cpu_report(x: np.ndarray, labels: np.ndarray, repeats: int, compile_options:
     print(per_step_row("batch-1 SGD step (µs)", t["batch 1, mlp-torch SGD"], ONLINE_STEPS, 250))
     loop, sgd = t["DataLoader loop, SGD"], t["mlp-torch SGD"]
     print(ratio_row("DataLoader loop / mlp-torch SGD", loop, sgd, 1.5, at_most=False))
-    print(spread_row({name: t[name] for name in epochs}))
+    print(
+        spread_row({name: t[name] for name in epochs if name.startswith(("mlp-torch", "products"))})
+    )
     floor = t["products alone"].best_cpu
     bound = (floor + t["DataLoader's batches alone"].best_cpu) / floor
     print(f"  (an engine at the products alone would be {bound:.2f} × faster than the "

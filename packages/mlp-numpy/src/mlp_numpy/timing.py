@@ -143,10 +143,11 @@ def per_step_row(label: str, timing: Timing, steps: int, goal_us: float) -> str:
 
 
 def spread_row(timings: dict[str, Timing], goal: float = 1.15) -> str:
-    """The largest spread among `timings`, by each clock, against its goal."""
+    """The largest spread among `timings` (a backend's own epochs: its engine's and its
+    products'), by each clock, against its goal."""
     wall = max(t.wall_spread for t in timings.values())
     cpu = max(t.cpu_spread for t in timings.values())
-    return target_row("largest spread of an epoch (max/min)", wall, cpu, goal)
+    return target_row("largest spread, engine epochs (max/min)", wall, cpu, goal)
 
 
 TABLE_HEADER = f"  {'':<40} {'best wall':>16} {'best CPU':>16} {'spread wall / CPU':>17}"
