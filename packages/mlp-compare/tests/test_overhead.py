@@ -4,6 +4,7 @@ sweep, and a crossover is the batch size from which step ÷ products stays withi
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,25 @@ def test_a_bad_batch_size_list_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke("bench", "--sweep", "batch", "--batch-sizes", "1,x", "--out", str(tmp_path))
     assert result.exit_code == 2
     assert "--batch-sizes" in result.output and "positive integers" in result.output
+
+
+def test_a_run_folder_with_a_sweep_gets_the_section_in_its_report(
+    quick_run: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(quick_run, folder)
+    points = [
+        overhead.Point("batch", "numpy", "NumPy", "cpu", measure, "784-128-64-10", batch, 10,
+                       wall, wall, 1.0, 1.0)
+        for batch, engine, products in ((16, 300.0, 150.0), (64, 400.0, 360.0))
+        for measure, wall in (("engine", engine), ("products", products))
+    ]  # fmt: skip
+    overhead.write(points, folder, "batch")
+    result = invoke("report", str(folder))
+    assert result.exit_code == 0, result.output
+    report = (folder / "report.md").read_text()
+    assert "## Overhead: time per step against batch size and width" in report
+    assert "![overhead, batch sweep](overhead-batch.png)" in report
+    # 2.0 at 16 and 1.11 at 64: within 1.25 from batch 16 × 4^((2 − 1.25) / (2 − 1.11)) on
+    assert overhead.crossover_text(overhead.crossovers(points), 64) in report
+    assert f"NumPy from batch ≈ {16 * 4 ** (0.75 / (2 - 400 / 360)):,.0f} (swept: 64)" in report
