@@ -4,6 +4,7 @@
     nox -s "tests(package='mlp-numpy')"   one package
     nox -s lint             ruff over the whole tree, mypy over every package's src/
     nox -s compare          the main job, `mlp-compare run --all` (arguments after -- replace it)
+    nox -s gpu              every installed framework on a GPU, on the machine's own Python
 
 A test environment installs the package from its folder (so a dependency it forgot to
 declare is missing there) plus the test tools and test-only data listed below. Packages
@@ -92,3 +93,12 @@ def compare(session: nox.Session) -> None:
     session.install(TORCH)
     session.install(*from_checkout("./packages/mlp-compare[all,dask]"))
     session.run("mlp-compare", *(session.posargs or ["run", "--all"]))
+
+
+@nox.session(venv_backend="none")
+def gpu(session: nox.Session) -> None:
+    """Every installed framework on a GPU: tests, float64 parity, the epoch benchmarks and
+    `mlp-compare run -d gpu`, on the Python and packages the machine already has
+    (packages/mlp-compare/benchmarks/gpu.py; arguments after -- go to it). Without a GPU it
+    says so in one line and fails."""
+    session.run("python", "packages/mlp-compare/benchmarks/gpu.py", *session.posargs, external=True)

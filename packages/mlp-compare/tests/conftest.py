@@ -12,8 +12,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from mlp_compare import cores
 from mlp_compare.cli import main
 from mlp_compare.records import Results
+
+# The cores this test process may use when it starts. A command run with --threads N confines
+# the whole process to N of them (mlp-jax's set_threads: XLA sizes its CPU pool by the cores
+# it may use), as it would a `mlp-compare` process of its own.
+CORES = cores.usable()
+
+
+@pytest.fixture(autouse=True)
+def every_core() -> None:
+    """Each test starts on the cores the process started with, as a new process would."""
+    if CORES is not None:
+        cores.pin(CORES)
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):

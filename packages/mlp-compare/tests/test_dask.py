@@ -21,6 +21,7 @@ import pytest
 from conftest import invoke, validate
 from distributed import Client
 
+from mlp_compare.frameworks import names
 from mlp_numpy.weights import load_weights
 
 QUICK = (Path(__file__).parents[1] / "src/mlp_compare/experiments/quick.toml").read_text()
@@ -71,8 +72,8 @@ def test_two_workers_give_the_results_of_one_process(tmp_path: Path) -> None:
     one, two = (json.loads((f / "results.json").read_text()) for f in folders.values())
     for document in (one, two):
         validate(document)
-    # 2 variants × (3 frameworks + the reference under TensorFlow's conventions)
-    assert len(one["experiments"][0]["runs"]) == 8
+    # 2 variants × (every framework + the reference under TensorFlow's conventions)
+    assert len(one["experiments"][0]["runs"]) == 2 * (len(names()) + 1)
     assert all(r["status"] == "ok" for r in two["experiments"][0]["runs"])
     assert comparable(one) == comparable(two)
     path = one["experiments"][0]["best_weights"]["path"]

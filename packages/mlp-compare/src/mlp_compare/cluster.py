@@ -12,31 +12,21 @@ task's outcome is the error (`KilledWorker`), recorded as a failed run.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 from distributed import Client, Future, LocalCluster, WorkerPlugin, wait
 
-from mlp_compare import records, tasks
+from mlp_compare import cores, records, tasks
+from mlp_compare.cores import pin
 from mlp_compare.executors import Done, ExecutorError
 from mlp_compare.plan import Task, TrainTask
 from mlp_numpy import Layer
 
 CONNECT_TIMEOUT = "10s"
-
-
-def pin(cores: list[int]) -> None:
-    """Restrict every thread of this process, and the threads it starts later, to `cores`."""
-    tasks_folder = Path("/proc/self/task")
-    threads = [int(p.name) for p in tasks_folder.iterdir()] if tasks_folder.is_dir() else [0]
-    for thread in threads:
-        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
-            os.sched_setaffinity(thread, cores)
 
 
 class PinCores(WorkerPlugin):
@@ -56,7 +46,7 @@ def layout(workers: int, threads: int) -> list[list[int]] | None:
     `threads` is 0 (the frameworks' own defaults: the OS places the threads)."""
     if threads == 0:
         return None
-    usable = sorted(os.sched_getaffinity(0))
+    usable = cores.usable() or list(range(os.cpu_count() or 1))
     if workers * threads > len(usable):
         raise ExecutorError(
             f"--workers {workers} with --threads {threads} needs {workers * threads} cores, and "

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mlp_compare import records, tasks
+from mlp_compare import cores, records, tasks
 from mlp_compare.plan import Task
 from mlp_numpy import Layer
 
@@ -48,12 +48,15 @@ class Executor(Protocol):
 
 class Sequential:
     """Each task in this process when the runner asks for the next outcome, in submission
-    order; `should_stop` is checked after every epoch of a training run."""
+    order; `should_stop` is checked after every epoch of a training run. The tasks may
+    confine the process to fewer cores (their thread count); `close` gives it back the
+    cores it had."""
 
     def __init__(self, threads: int, should_stop: Callable[[], bool]) -> None:
         self.threads = threads
         self.should_stop = should_stop
         self.queue: deque[tuple[Task, list[Layer] | None]] = deque()
+        self.cores = cores.usable()
 
     def describe(self) -> records.Executor:
         return records.Executor(kind="sequential", workers=1, threads=self.threads)
@@ -78,3 +81,5 @@ class Sequential:
 
     def close(self) -> None:
         self.queue.clear()
+        if self.cores is not None:
+            cores.pin(self.cores)

@@ -397,7 +397,8 @@ class ModelSpec:
         if "layers" not in network:
             _fail("network.layers", "is required")
         training = dict(_table(data.get("training", {}), "training"))
-        optimizer = _build(Optimizer, training.pop("optimizer", {}), "training.optimizer")
+        optimizer_table = _without_former_defaults(training.pop("optimizer", {}))
+        optimizer = _build(Optimizer, optimizer_table, "training.optimizer")
         schedule = _build(Schedule, training.pop("schedule", {}), "training.schedule")
         if training.get("batch_size") == "full":
             training["batch_size"] = None
@@ -426,6 +427,21 @@ class ModelSpec:
             "init": init,
             "training": training,
         }
+
+
+# Before the conventions defaulted to "framework", every spec file and weight file wrote each
+# optimizer's conventions with their defaults then, the other optimizer's too: "sqrt_v_hat"
+# for SGD, "gradient" for Adam. Those two never applied; reading such a file drops them.
+_FORMER_DEFAULTS = {"sgd": ("eps_placement", "sqrt_v_hat"), "adam": ("velocity", "gradient")}
+
+
+def _without_former_defaults(table: Any) -> Any:
+    """The optimizer's table without the convention of the other optimizer at its former
+    default (which files written before "framework" hold); anything else as it is."""
+    if not isinstance(table, dict) or table.get("name", "adam") not in _FORMER_DEFAULTS:
+        return table
+    field, former = _FORMER_DEFAULTS[table.get("name", "adam")]
+    return {k: v for k, v in table.items() if not (k == field and v == former)}
 
 
 def network_from_dict(data: dict[str, Any]) -> Network:
