@@ -1,4 +1,4 @@
-"""One training epoch on the CPU, 784-128-64-10 ReLU at batch 64, measured in one run:
+"""One training epoch, 784-128-64-10 ReLU at batch 64, measured in one run on the CPU (or GPU):
 
   products alone   the matrix products of the epoch's 937 full steps, compiled by XLA as
                    the engine's steps are (`mlp_tf.backend.products_steps`)
@@ -19,7 +19,8 @@ clock and by the process's CPU time. Targets, each printed as met or missed: SGD
 the products, Adam ≤ 2.5 ×, default model.fit ≥ 2 × the engine's time, a batch-1 SGD step
 ≤ 150 µs, every epoch measure's rounds within 1.15 × of each other.
 
-    MNIST_MIRROR=... python packages/mlp-tf/benchmarks/epoch.py [--repeats 5] [--threads 1]
+    MNIST_MIRROR=... python packages/mlp-tf/benchmarks/epoch.py [--repeats 5] [--threads 1] \\
+        [--device gpu]
 """
 
 import argparse
@@ -47,6 +48,7 @@ from mlp_numpy.timing import (
     timing_row,
 )
 from mlp_tf.backend import products_steps, set_threads, tutorial_loop
+from mlp_tf.devices import resolve_device
 from mlp_tf.engine import TFEngine
 
 SIZES = (784, 128, 64, 10)
@@ -56,7 +58,7 @@ RATES = {"sgd": 0.01, "adam": 0.001}
 
 
 def engine_for(
-    x: np.ndarray, labels: np.ndarray, optimizer: str, batch_size: int, **options
+    x: np.ndarray, labels: np.ndarray, optimizer: str, batch_size: int, device: str, **options
 ) -> TFEngine:
     spec = ModelSpec(
         Network(layers=SIZES),
@@ -66,7 +68,7 @@ def engine_for(
             schedule=Schedule(lr=RATES[optimizer]),
         ),
     )
-    engine = mlp_tf.make_engine(spec, x, labels, device="cpu", **options)
+    engine = mlp_tf.make_engine(spec, x, labels, device=device, **options)
     print(f"  make_engine ({optimizer}, batch {batch_size}, {options or 'defaults'}) compiled "
           f"in {engine.compile_seconds:.2f} s")  # fmt: skip
     return engine
@@ -97,30 +99,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow's threads")
+    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     args = parser.parse_args()
     set_threads(args.threads)
     print(f"mlp-tf, TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-          f"{args.threads} thread(s); {machine()}")  # fmt: skip
+          f"{args.threads} thread(s), {args.device}; {machine()}")  # fmt: skip
     images, labels = mnist_data.load("train")
     x = mnist_data.flatten(mnist_data.standardize(images))
     labels = labels.astype(np.int64)
     n = len(x)
-    with tf.device("/CPU:0"):
-        sgd, adam = engine_for(x, labels, "sgd", BATCH), engine_for(x, labels, "adam", BATCH)
-        whole = engine_for(x, labels, "sgd", BATCH, steps_per_execution=n // BATCH + 1)
-        old = engine_for(x, labels, "sgd", BATCH)
-        products = products_steps(list(SIZES), BATCH, "cpu")
+    device = args.device
+    with tf.device(resolve_device(device)[1]):
+        sgd = engine_for(x, labels, "sgd", BATCH, device)
+        adam = engine_for(x, labels, "adam", BATCH, device)
+        whole = engine_for(x, labels, "sgd", BATCH, device, steps_per_execution=n // BATCH + 1)
+        old = engine_for(x, labels, "sgd", BATCH, device)
+        products = products_steps(list(SIZES), BATCH, device)
         epochs = {
             "products alone (XLA)": lambda: products(n // BATCH),
             "engine, SGD": epoch_of(sgd, "sgd", n, BATCH),
             "engine, Adam": epoch_of(adam, "adam", n, BATCH),
             "engine, SGD, an epoch per execution": epoch_of(whole, "sgd", n, BATCH),
             "engine's model, prefetching pipeline": prefetching_epoch(old, x, labels),
-            "default model.fit, SGD": tutorial_loop(list(SIZES), x, labels, BATCH, "cpu"),
+            "default model.fit, SGD": tutorial_loop(list(SIZES), x, labels, BATCH, device),
         }
         online = {
             f"batch 1, engine, {name}": epoch_of(
-                engine_for(x[:ONLINE_STEPS], labels[:ONLINE_STEPS], name, 1), name, ONLINE_STEPS, 1
+                engine_for(x[:ONLINE_STEPS], labels[:ONLINE_STEPS], name, 1, device),
+                name,
+                ONLINE_STEPS,
+                1,
             )
             for name in RATES
         }
