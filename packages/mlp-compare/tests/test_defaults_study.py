@@ -111,7 +111,7 @@ def test_the_weights_effects_are_measured_in_float64(study):
 def test_the_table_and_finding_agree_with_the_numbers(study):
     results, report = study
     (record,) = results["experiments"]
-    assert "| default | PyTorch | Keras | effect on test accuracy" in report
+    assert "| default | PyTorch | Keras | Flax | effect on test accuracy" in report
     lines = {line.split(" | ")[0].strip("| "): line for line in report.splitlines()}
     for row in ROWS:
         assert row.default is not None
@@ -127,7 +127,7 @@ def test_the_table_and_finding_agree_with_the_numbers(study):
     # NumPy's own order is the shared one: the data-order row's NumPy runs are the base's.
     order = lines["data order"]
     assert "NumPy +0.00 ± " in order and "(identical runs: every seed predicts as" in order
-    assert "identical runs" not in lines["initialization"]
+    assert "identical runs" not in lines["initialization (Keras's)"]
     gap = 100 * (
         statistics.fmean(accuracies(record, "keras-tutorial", "tf"))
         - statistics.fmean(accuracies(record, "pytorch-tutorial", "torch"))
