@@ -71,7 +71,10 @@ def test_an_unknown_field_or_value_is_refused(quick_results: dict) -> None:
     [
         (('base = "pytorch-defaults"', 'base = "nope"'), "study.base: no variant 'nope'"),
         (('kind = "defaults"', 'kind = "other"'), "study.kind: Input should be 'defaults'"),
-        (('{ torch = "1e-8", tf = "1e-7" }', '{ torch = "1e-8" }'), "variants[keras-eps].default"),
+        (
+            ('{ torch = "1e-8", tf = "1e-7", jax = "1e-8" }', '{ torch = "1e-8" }'),
+            "variants[keras-eps].default",
+        ),
     ],
 )
 def test_a_study_table_that_does_not_fit_names_the_field(
