@@ -175,6 +175,36 @@ def _split(name: str) -> tuple[np.ndarray, np.ndarray]:
     return mnist_data.flatten(mnist_data.standardize(images)), labels.astype(np.int64)
 
 
+_TASKS_OUTPUT = re.compile(
+    r"test accuracy ([\d.]+)% \[([01 ]+)\]\ntest R² ([\d.]+) \[([-\d. ]+)\]\n", re.MULTILINE
+)
+
+
+def _tasks_output(output: str) -> tuple[float, list[int], float, np.ndarray]:
+    found = _TASKS_OUTPUT.fullmatch(output)
+    assert found, output
+    accuracy, classes, r2, values = found.groups()
+    classes_ = [int(c) for c in classes.split()]
+    return float(accuracy), classes_, float(r2), np.array(values.split(), float)
+
+
+def check_readme_tasks_example(readme: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Run the first code block of a backend README's "Binary classifiers and regression"
+    section and assert that it prints what the block after it shows (`test accuracy …% […]`
+    and `test R² … […]`), to the rounding another CPU's arithmetic may move: accuracy within
+    1 point and above 95 %, the same predicted classes (both present), R² within 0.005 and
+    above 0.95, predicted values within 0.02."""
+    section = readme.read_text(encoding="utf-8").split("## Binary classifiers and regression\n")[1]
+    code, shown = re.findall(r"```(?:python)?\n(.*?)```", section, flags=re.DOTALL)[:2]
+    exec(compile(code, str(readme), "exec"), {})
+    accuracy, classes, r2, values = _tasks_output(capsys.readouterr().out)
+    want_accuracy, want_classes, want_r2, want_values = _tasks_output(shown)
+    assert accuracy == pytest.approx(want_accuracy, abs=1.0) and accuracy > 95
+    assert classes == want_classes and 0 < sum(classes) < len(classes)
+    assert r2 == pytest.approx(want_r2, abs=0.005) and r2 > 0.95
+    np.testing.assert_allclose(values, want_values, atol=0.02)
+
+
 def relative_difference(expected: list[Layer], actual: list[Layer]) -> float:
     """The largest |a − e| / max |e| over every weight and bias tensor."""
     worst = 0.0
