@@ -307,3 +307,32 @@ def test_images_the_frameworks_disagree_on_are_shown(quick_run: Path, tmp_path: 
     gallery = tmp_path / "plots/quick-disagreements.png"
     assert gallery.read_bytes()[:8] == PNG_SIGNATURE
     assert plt.imread(gallery)[..., :3].std() > 0.05
+
+
+def test_a_framework_without_the_pinned_convention_is_left_out_of_the_lockstep(
+    tmp_path: Path,
+) -> None:
+    """Keras's ε placement pinned: PyTorch and JAX have no such Adam, so their runs are not
+    run and the lockstep check goes on without them, naming them and the field."""
+    text = QUICK.replace('name = "adam"', 'name = "adam"\neps_placement = "eps_hat"')
+    experiment = tmp_path / "eps-hat.toml"
+    experiment.write_text(text.replace("epochs = 2", "epochs = 1"))
+    args = ["run", "-d", "cpu", "-e", str(experiment), "--equivalence-steps", "3"]
+    result = invoke(*args, "--out", str(tmp_path / "run"), "--quiet")
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "run/results.json").read_text())
+    validate(document)
+    (record,) = document["experiments"]
+    lacking = {"torch", "jax"} & set(names())
+    equivalence = record["equivalence"]
+    assert {n["framework"] for n in equivalence["not_run"]} == lacking
+    for left_out in equivalence["not_run"]:
+        assert left_out["reason"].startswith("training.optimizer.eps_placement: ")
+    assert {c["framework"] for c in equivalence["curves"]} == set(names()) - {"numpy"} - lacking
+    for curve in equivalence["curves"]:
+        assert max(curve["max_weight_diff"]) < 1e-4, curve["framework"]
+    report = (tmp_path / "run/report.md").read_text()
+    assert "every framework checked stays on NumPy's trajectory" in report
+    assert "left out of the check, as their runs are not run: " in report
+    for name in ("PyTorch", "JAX"):
+        assert f"{name}/cpu in `quick` (training.optimizer.eps_placement)" in report

@@ -35,6 +35,7 @@ from mlp_compare.frameworks import Framework
 from mlp_numpy import Layer, conventions
 from mlp_numpy import make_engine as make_reference
 from mlp_numpy.batches import epoch_batches
+from mlp_numpy.conventions import ConventionError
 from mlp_numpy.initializers import initial_layers
 from mlp_numpy.spec import ModelSpec
 
@@ -141,18 +142,27 @@ def run_equivalence(
 ) -> records.Equivalence:
     """Train every (framework, backend device) of `plan` `steps` single-batch steps in
     lockstep, beside the reference under each framework's conventions; the differences of
-    each framework from the reference under its own conventions at every step."""
+    each framework from the reference under its own conventions at every step. A framework
+    whose backend refuses the spec (`ConventionError`: a pinned convention it has no
+    built-in for) is left out and named in `not_run`."""
     x, labels = train
     start = initial_layers(variant.spec)
-    engines = {
-        (framework.name, device): framework.module.make_engine(
-            variant.spec, x, labels, layers=start, device=device
-        )
-        for framework, device in plan
-    }
+    engines = {}
+    not_run = []
+    for framework, device in plan:
+        try:
+            engines[(framework.name, device)] = framework.module.make_engine(
+                variant.spec, x, labels, layers=start, device=device
+            )
+        except ConventionError as error:
+            not_run.append(
+                records.NotInLockstep(framework=framework.name, device=device, reason=str(error))
+            )
     reference = (records.REFERENCE, "cpu")
-    if reference not in engines:
+    if reference not in engines and engines:  # no NumPy in the plan: the first framework's
         reference = next(iter(engines))
+    elif reference not in engines:  # every framework left out: the reference alone
+        engines[reference] = make_reference(variant.spec, x, labels, layers=start)
     # Whose conventions each framework's reference runs under; None: the reference's own.
     under = {key: _conventions(variant.spec, key[0]) for key in engines}
     for name in sorted({c for c in under.values() if c is not None}):
@@ -223,6 +233,7 @@ def run_equivalence(
             )
             for key in compared
         ],
+        not_run=not_run,
     )
 
 

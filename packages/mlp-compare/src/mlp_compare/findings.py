@@ -773,6 +773,7 @@ class Network:
     largest: tuple[tuple[Target, float], ...]  # per target at rounding level: its largest
     parted_in: tuple[tuple[Target, str], ...]  # (target, experiment)
     broken: tuple[Run, ...]  # diverged or failed runs
+    left_out: tuple[tuple[Target, str, str], ...] = ()  # (target, experiment, spec field)
 
 
 def network(experiments: list[Experiment]) -> Network | None:
@@ -798,6 +799,11 @@ def network(experiments: list[Experiment]) -> Network | None:
         largest=tuple(largest.items()),
         parted_in=tuple(parted_in),
         broken=tuple(r for e in experiments for r in e.runs if r.status in ("diverged", "failed")),
+        left_out=tuple(
+            ((n.framework, n.device, None), experiment.name, n.reason.split(":")[0])
+            for experiment, result in checks
+            for n in result.not_run
+        ),
     )
 
 

@@ -378,8 +378,9 @@ class Prose:
             f"{verdict.steps} {'/'.join(verdict.dtypes)} steps from the same weights and batches"
         )
         if verdict.same:
+            every = "every framework checked" if verdict.left_out else "every framework"
             answer = (
-                f"yes: in all {verdict.checks} lockstep checks ({checked}) every framework stays "
+                f"yes: in all {verdict.checks} lockstep checks ({checked}) {every} stays "
                 "on NumPy's trajectory"
             )
         elif verdict.broken:
@@ -403,6 +404,13 @@ class Prose:
                 "trajectories part for "
                 + ", ".join(f"{self.label(t)} in `{e}`" for t, e in verdict.parted_in)
                 + " (see Anomalies)"
+            )
+        if verdict.left_out:
+            parts.append(
+                "left out of the check, as their runs are not run: "
+                + ", ".join(
+                    f"{self.label(t)} in `{e}` ({field})" for t, e, field in verdict.left_out
+                )
             )
         if verdict.broken:
             parts.append(

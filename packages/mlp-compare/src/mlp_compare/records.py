@@ -242,6 +242,15 @@ class Remeasured(Record):
     command: str
 
 
+class NotInLockstep(Record):
+    """A framework × device left out of a lockstep check: the variant pins a convention it
+    has no built-in for (its runs are "not run" for the same reason)."""
+
+    framework: str
+    device: str
+    reason: str  # "<field>: <why>", the backend's ConventionError
+
+
 class Equivalence(Record):
     """The lockstep equivalence of one variant: every framework against the reference."""
 
@@ -253,6 +262,7 @@ class Equivalence(Record):
     lr: float | None  # its learning rate at the start
     curves: list[Curve]
     remeasured: Remeasured | None = None
+    not_run: list[NotInLockstep] = []
 
 
 class WeightEffect(Record):
