@@ -18,6 +18,7 @@ import signal
 from itertools import count
 from typing import Any
 
+import dask
 from distributed import Client, Future, LocalCluster, WorkerPlugin, wait
 
 from mlp_compare import cores, records, tasks
@@ -27,6 +28,17 @@ from mlp_compare.plan import Task, TrainTask
 from mlp_numpy import Layer
 
 CONNECT_TIMEOUT = "10s"
+
+
+def worker_environment() -> dict[str, Any]:
+    """The environment Dask's nannies give the workers they start, without
+    `MALLOC_TRIM_THRESHOLD_`: Dask sets it (to hand freed memory back to the system sooner),
+    and any value turns off glibc's sliding mmap threshold, so that every array of 128 KiB
+    or more, such as a 784 × 256 weight gradient at every step, is mapped and unmapped anew.
+    With it, a study's SGD runs trained 2.2 × slower in a worker than in one process."""
+    environment = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environment.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return environment
 
 
 class PinCores(WorkerPlugin):
@@ -74,13 +86,14 @@ class DaskExecutor:
         cores = layout(workers, threads)
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the workers inherit it
         try:
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": worker_environment()}):
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
         finally:
             signal.signal(signal.SIGINT, previous)
         client = Client(cluster)
