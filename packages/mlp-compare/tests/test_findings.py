@@ -5,6 +5,7 @@ from __future__ import annotations
 from records_factory import curve, experiment, gap, run, summary, texts
 
 from mlp_compare import findings
+from mlp_compare.prose import pts_apart
 from mlp_compare.report import epoch_spread
 
 
@@ -212,3 +213,10 @@ def test_rounding_is_never_called_a_difference_in_the_frameworks() -> None:
     for phrase in ("difference in the frameworks", "differences in the frameworks"):
         assert phrase not in everything
     assert "frameworks differ" not in everything
+
+
+def test_a_spread_beyond_its_threshold_is_shown_apart_from_it() -> None:
+    """A spread just beyond the threshold is written with the decimals that show it larger,
+    never as "0.46 points > 0.46 points"."""
+    assert pts_apart(0.004602, 0.004551) == ("0.460 points", "0.455 points")
+    assert pts_apart(0.0123, 0.0045) == ("1.23 points", "0.45 points")

@@ -26,6 +26,15 @@ def pts(value: float) -> str:
     return f"{100 * value:.2f} points"
 
 
+def pts_apart(larger: float, smaller: float) -> tuple[str, str]:
+    """Both in points, with the fewest decimals (2 to 4) that show them apart."""
+    for digits in (2, 3, 4):
+        a, b = f"{100 * larger:.{digits}f}", f"{100 * smaller:.{digits}f}"
+        if a != b:
+            break
+    return f"{a} points", f"{b} points"
+
+
 def and_list(items: Sequence[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     items = list(items)
@@ -134,9 +143,10 @@ class Prose:
                     f"({100 * o.from_median:+.2f} points from the median)"
                     for o in outliers
                 )
+                shown_spread, shown_threshold = pts_apart(spread, threshold)
                 return (
-                    f"{variant}: the test accuracies differ by more than noise ({pts(spread)} > "
-                    f"{pts(threshold)}): {apart}. {self.cause(cause)}{self.left_out(left)}"
+                    f"{variant}: the test accuracies differ by more than noise ({shown_spread} > "
+                    f"{shown_threshold}): {apart}. {self.cause(cause)}{self.left_out(left)}"
                 )
             case f.ConventionEffect():
                 return self.convention_effect(verdict)
