@@ -20,21 +20,19 @@ from flax import nnx
 
 from mlp_numpy import Layer
 from mlp_numpy.inputs import check_inputs
-from mlp_numpy.metrics import predicted
-from mlp_numpy.preprocessing import Preprocessing, prepare_inputs
+from mlp_numpy.model import TrainedModel
+from mlp_numpy.preprocessing import prepare_inputs
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.training import EpochRecord, History, fit
-from mlp_numpy.weights import load_weights, save_weights
+from mlp_numpy.weights import load_weights
 
 from . import __version__
 from .devices import precision, resolve_device, training_dtype
 from .engine import make_engine
 from .network import MLP, load_layers, module_layers, probabilities
 
-PRODUCER = f"mlp-jax {__version__}"
 
-
-class Model:
+class Model(TrainedModel):
     """An `MLP` on a device, with NumPy in and out.
 
     `module` is the `nnx.Module`; `optimizer` is the `nnx.Optimizer` that trained it, with
@@ -43,7 +41,7 @@ class Model:
     products are full float32 unless the spec allows TF32 (`training.tf32`).
     """
 
-    preprocessing: Preprocessing | None = None
+    producer = f"mlp-jax {__version__}"
 
     def __init__(
         self,
@@ -77,29 +75,9 @@ class Model:
         inputs = jax.device_put(np.asarray(x, dtype=dtype), self.device)
         return np.asarray(probabilities(self.module, inputs))
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """What the network predicts for each row of x, for its task: the class with the
-        largest output, a binary classifier's 0/1, a regression network's values
-        (`mlp_numpy.metrics.predicted`)."""
-        return predicted(self.predict_proba(x), self.network.task)
-
     def layers(self) -> list[Layer]:
         """The parameters as NumPy arrays, weights (out_features, in_features)."""
         return module_layers(self.module)
-
-    def save(
-        self, path: str | os.PathLike[str], *, preprocessing: Preprocessing | None = None
-    ) -> None:
-        """Write the shared weight format (atomically), with the spec when known and the
-        inputs' `preprocessing` (default: the model's own)."""
-        save_weights(
-            path,
-            self.layers(),
-            self.network,
-            producer=PRODUCER,
-            spec=self.spec,
-            preprocessing=preprocessing or self.preprocessing,
-        )
 
 
 def load(path: str | os.PathLike[str], *, device: str = "auto") -> Model:

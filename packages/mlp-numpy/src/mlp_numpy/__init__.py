@@ -10,6 +10,8 @@ model.save("mnist.safetensors")
 
 from __future__ import annotations
 
+__version__ = "0.1.0"
+
 from .conventions import ConventionError
 from .devices import devices
 from .engine import NumpyEngine, make_engine
@@ -18,8 +20,6 @@ from .layer import Layer
 from .model import Model, load, train
 from .spec import ModelSpec
 from .threads import blas_threads, set_blas_threads
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ConventionError",

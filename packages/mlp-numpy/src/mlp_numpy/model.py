@@ -1,14 +1,17 @@
 """`Model`: a trained network that predicts, saves and loads; `train` makes one, `load`
-reads one from a weight file written by any backend."""
+reads one from a weight file written by any backend. `TrainedModel` is what every
+backend's `Model` shares."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from . import __version__
 from .devices import check_device
 from .engine import make_engine
 from .inputs import check_inputs
@@ -22,7 +25,44 @@ from .training import EpochRecord, History, fit
 from .weights import load_weights, save_weights
 
 
-class Model:
+class TrainedModel:
+    """What every backend's trained `Model` shares: `predict` from its `predict_proba`, and
+    `save` of its `layers()` in the shared weight format. A backend's model defines those
+    two, sets `network` and `spec`, and names itself in `producer` ("mlp-torch 0.1.0")."""
+
+    producer: ClassVar[str]
+    network: Network
+    spec: ModelSpec | None
+    preprocessing: Preprocessing | None = None
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def layers(self) -> list[Layer]:
+        raise NotImplementedError
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """One prediction per row (`mlp_numpy.metrics.predicted`): the class with the
+        largest output; for a binary classifier 1 where P(class 1) > 0.5, else 0; for
+        regression the values, (N,) for one output and (N, K) for several."""
+        return predicted(self.predict_proba(x), self.network.task)
+
+    def save(
+        self, path: str | os.PathLike[str], *, preprocessing: Preprocessing | None = None
+    ) -> None:
+        """Write the weights (and the spec, if known) to a weight file, atomically, with
+        `preprocessing` (default: the model's own), the inputs' preparation in training."""
+        save_weights(
+            path,
+            self.layers(),
+            self.network,
+            producer=self.producer,
+            spec=self.spec,
+            preprocessing=preprocessing or self.preprocessing,
+        )
+
+
+class Model(TrainedModel):
     """A network and its parameters, for prediction and saving.
 
     `spec` (optional) is the full model spec it was trained with; it is stored in
@@ -30,7 +70,7 @@ class Model:
     files) is how raw uint8 images become inputs; `predict` applies it to them.
     """
 
-    preprocessing: Preprocessing | None = None
+    producer = f"mlp-numpy {__version__}"
 
     def __init__(self, network: Network, layers: list[Layer], spec: ModelSpec | None = None):
         dtype = layers[0].weight.dtype
@@ -47,31 +87,9 @@ class Model:
         x = prepare_inputs(x, self.preprocessing)
         return self._net.predict_proba(check_inputs(x, self.network.layers[0]))
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """One prediction per row (`mlp_numpy.metrics.predicted`): the class with the
-        largest output; for a binary classifier 1 where P(class 1) > 0.5, else 0; for
-        regression the values, (N,) for one output and (N, K) for several."""
-        return predicted(self.predict_proba(x), self.network.task)
-
     def layers(self) -> list[Layer]:
         """Copies of the parameters, in the weight-format orientation (out, in)."""
         return self._net.params.layers()
-
-    def save(
-        self, path: str | os.PathLike[str], *, preprocessing: Preprocessing | None = None
-    ) -> None:
-        """Write the weights (and the spec, if known) to a weight file, atomically, with
-        `preprocessing` (default: the model's own), the inputs' preparation in training."""
-        from . import __version__
-
-        save_weights(
-            path,
-            self.layers(),
-            self.network,
-            producer=f"mlp-numpy {__version__}",
-            spec=self.spec,
-            preprocessing=preprocessing or self.preprocessing,
-        )
 
 
 def _any_loss(network: Network) -> Loss:

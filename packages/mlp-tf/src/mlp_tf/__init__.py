@@ -17,11 +17,11 @@ import os
 # Set before TensorFlow is first imported; an explicit setting by the user wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+__version__ = "0.1.0"
+
 from .devices import devices
 from .engine import TFEngine, make_engine
 from .model import Model, load, train
 from .network import MLP
-
-__version__ = "0.1.0"
 
 __all__ = ["MLP", "Model", "TFEngine", "devices", "load", "make_engine", "train"]

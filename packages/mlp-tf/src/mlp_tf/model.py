@@ -15,12 +15,13 @@ from mlp_numpy import Layer
 from mlp_numpy.files import atomic_path
 from mlp_numpy.inputs import check_inputs
 from mlp_numpy.layer import check_layers
-from mlp_numpy.metrics import predicted
-from mlp_numpy.preprocessing import Preprocessing, prepare_inputs
+from mlp_numpy.model import TrainedModel
+from mlp_numpy.preprocessing import prepare_inputs
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.training import EpochRecord, History, fit
-from mlp_numpy.weights import load_weights, save_weights
+from mlp_numpy.weights import load_weights
 
+from . import __version__
 from .activations import output_activation
 from .devices import resolve_device
 from .engine import make_engine
@@ -28,7 +29,7 @@ from .losses import from_logits
 from .network import MLP, dense_layers
 
 
-class Model:
+class Model(TrainedModel):
     """A network and its parameters on one TensorFlow device (`device`: "cpu" or "gpu").
 
     `keras_model` is the Keras model itself. A model from `mlp_tf.train` holds the compiled
@@ -42,7 +43,7 @@ class Model:
     version 2 files) is applied to raw uint8 images.
     """
 
-    preprocessing: Preprocessing | None = None
+    producer = f"mlp-tf {__version__}"
 
     def __init__(
         self,
@@ -79,31 +80,9 @@ class Model:
         with tf.device(self.tf_device):
             return self._forward(tf.constant(x.astype(self.dtype.as_numpy_dtype))).numpy()
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """One prediction per row of x (`mlp_numpy.metrics.predicted`): the class with the
-        largest output; for a binary classifier 1 where P(class 1) > 0.5, else 0; for
-        regression the outputs, (N,) for one output and (N, K) for several."""
-        return predicted(self.predict_proba(x), self.network.task)
-
     def layers(self) -> list[Layer]:
         """Copies of the parameters in the weight-format orientation: weights (out, in)."""
         return dense_layers(self.keras_model)
-
-    def save(
-        self, path: str | os.PathLike[str], *, preprocessing: Preprocessing | None = None
-    ) -> None:
-        """Write the weights (and the spec, if known) to a weight file, atomically, with
-        `preprocessing` (default: the model's own), the inputs' preparation in training."""
-        from . import __version__
-
-        save_weights(
-            path,
-            self.layers(),
-            self.network,
-            producer=f"mlp-tf {__version__}",
-            spec=self.spec,
-            preprocessing=preprocessing or self.preprocessing,
-        )
 
     def to_keras(self) -> keras.Model:
         """The network as a new Keras `Sequential` of `Dense` layers ending in the output

@@ -20,21 +20,19 @@ import torch
 from mlp_numpy import Layer
 from mlp_numpy.files import atomic_path
 from mlp_numpy.inputs import check_inputs
-from mlp_numpy.metrics import predicted
-from mlp_numpy.preprocessing import Preprocessing, prepare_inputs
+from mlp_numpy.model import TrainedModel
+from mlp_numpy.preprocessing import prepare_inputs
 from mlp_numpy.spec import ModelSpec, Network
 from mlp_numpy.training import EpochRecord, History, fit
-from mlp_numpy.weights import load_weights, save_weights
+from mlp_numpy.weights import load_weights
 
 from . import __version__
 from .devices import check_dtype, resolve_device
 from .engine import DTYPES, make_engine
 from .network import MLP, load_layers, module_layers
 
-PRODUCER = f"mlp-torch {__version__}"
 
-
-class Model:
+class Model(TrainedModel):
     """An `MLP` on a device, with NumPy in and out.
 
     `module` is the `nn.Module`; `optimizer` is the `torch.optim.Optimizer` that trained
@@ -42,7 +40,7 @@ class Model:
     version 2 files) is applied to raw uint8 images.
     """
 
-    preprocessing: Preprocessing | None = None
+    producer = f"mlp-torch {__version__}"
 
     def __init__(
         self,
@@ -71,29 +69,9 @@ class Model:
             inputs = torch.as_tensor(x).to(device=self.device, dtype=weight.dtype)
             return self.module.probabilities(inputs).cpu().numpy()
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """One prediction per row of x (`mlp_numpy.metrics.predicted`): the class with the
-        largest output; for a binary classifier 1 where P(class 1) > 0.5, else 0; for
-        regression the outputs, (N,) for one output and (N, K) for several."""
-        return predicted(self.predict_proba(x), self.network.task)
-
     def layers(self) -> list[Layer]:
         """The parameters as NumPy arrays, weights (out_features, in_features)."""
         return module_layers(self.module)
-
-    def save(
-        self, path: str | os.PathLike[str], *, preprocessing: Preprocessing | None = None
-    ) -> None:
-        """Write the shared weight format (atomically), with the spec when known and the
-        inputs' `preprocessing` (default: the model's own)."""
-        save_weights(
-            path,
-            self.layers(),
-            self.network,
-            producer=PRODUCER,
-            spec=self.spec,
-            preprocessing=preprocessing or self.preprocessing,
-        )
 
     def save_state_dict(self, path: str | os.PathLike[str]) -> None:
         """Write `module.state_dict()` (on the CPU) with `torch.save`, atomically."""
